@@ -1,0 +1,65 @@
+"""Config validation: JSON schema with defaults filled in, errors naming the key path."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+
+class ConfigError(ValueError):
+    """An invalid config, with the key path of the offending value."""
+
+
+def _with_defaults(validator_class):
+    # jsonschema validates but does not fill defaults; this is its documented extension recipe.
+    check_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = _copy(sub["default"])
+        yield from check_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+def _copy(value):
+    return yaml.safe_load(yaml.safe_dump(value))
+
+
+def validate_config(config: dict, schema_path: str | Path) -> dict:
+    """Fill defaults into `config` in place and check it; raise ConfigError naming the key."""
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        lines = [f"  {_key(e)}: {e.message}" for e in errors[:10]]
+        raise ConfigError("invalid config:\n" + "\n".join(lines))
+    for i, experiment in enumerate(experiments(config)):
+        for kind, name in zip(("datasets", "features", "models"), experiment):
+            if name not in config[kind]:
+                raise ConfigError(
+                    f"invalid config:\n  experiments.{i}: {name!r} is not one of the "
+                    f"{kind} defined in the config {sorted(config[kind])}"
+                )
+    return config
+
+
+def _key(error: jsonschema.ValidationError) -> str:
+    path = ".".join(str(p) for p in error.absolute_path)
+    return path or "(top level)"
+
+
+def experiments(config: dict) -> list[tuple[str, str, str]]:
+    """(dataset, features, model) triples the config asks for."""
+    if config["experiments"] == "all":
+        return list(itertools.product(config["datasets"], config["features"], config["models"]))
+    return [(e["dataset"], e["features"], e["model"]) for e in config["experiments"]]
+
+
+def experiment_id(dataset: str, features: str, model: str) -> str:
+    return f"{dataset}.{features}.{model}"

@@ -1,0 +1,153 @@
+"""The whole DAG on a tiny demo config, then what a config edit reruns."""
+
+import copy
+import re
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+import yaml
+from workflow_helpers import (
+    ROOT,
+    SNAKEMAKE,
+    TINY_CONFIG,
+    copy_project,
+    scheduled_jobs,
+    snakemake,
+    write_config,
+)
+
+EXPERIMENT = "default.mel32.tiny"
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    project = copy_project(tmp_path_factory.mktemp("tiny"), copy.deepcopy(TINY_CONFIG))
+    snakemake(project)
+    return project
+
+
+def test_full_run_writes_metrics_models_events_and_plots(finished_run):
+    metrics = pd.read_csv(finished_run / "results/metrics.csv")
+    assert set(metrics["class"]) == {"hum", "chirp", "all"}
+    assert set(metrics["threshold"]) == {0.0, 0.5, 0.8}
+    assert len(metrics) == 2 * 1 * 3 * 3  # experiment x benchmark x threshold x class
+    assert set(metrics["experiment"]) == {EXPERIMENT, "default.mel32.tiny_b"}
+    assert metrics[["precision", "recall", "f1"]].stack().between(0, 1).all()
+    overall = metrics[metrics["class"] == "all"].set_index("threshold")
+    # firing everywhere gives one event per recording and class: at most 2 true positives
+    assert overall.loc[0.0, "tp"] <= 2
+    assert (
+        overall["tp"] + overall["fn"]
+    ).nunique() == 1  # same reference events at every threshold
+    for fold in (0, 1):
+        model = finished_run / f"results/models/{EXPERIMENT}/fold{fold}/model.pt"
+        checkpoint = torch.load(model, weights_only=True)
+        assert checkpoint["classes"] == ["hum", "chirp", "noise"]
+        history = pd.read_csv(model.with_name("history.csv"))
+        assert {"train_loss", "val_macro_f1", "epoch_s"} <= set(history.columns)
+    events = list(
+        (finished_run / f"results/evaluation/{EXPERIMENT}/demo/events").rglob("*.selections.txt")
+    )
+    assert len(events) == 3  # one table per threshold for the one benchmark tape
+    scores = pd.read_parquet(finished_run / f"results/predictions/{EXPERIMENT}/demo/scores.parquet")
+    assert list(scores.columns) == ["recording", "start_s", "end_s", "hum", "chirp", "noise"]
+    assert scores[["hum", "chirp", "noise"]].sum(axis=1).round(4).eq(1).all()
+    assert (finished_run / "results/plots/f1_by_threshold.png").stat().st_size > 1000
+    assert (finished_run / "logs/train_fold" / f"{EXPERIMENT}.fold0.log").read_text()
+    assert (finished_run / "benchmarks/predict" / f"{EXPERIMENT}.demo.tsv").exists()
+
+
+def test_complete_run_schedules_nothing(finished_run):
+    assert scheduled_jobs(finished_run) == {}
+
+
+def _edited(project, edit):
+    config = copy.deepcopy(TINY_CONFIG)
+    edit(config)
+    write_config(project, config)
+    try:
+        return scheduled_jobs(project)
+    finally:
+        write_config(project, TINY_CONFIG)
+
+
+def test_threshold_edit_reruns_only_evaluation(finished_run):
+    jobs = _edited(finished_run, lambda c: c["evaluation"].update(thresholds=[0.0, 0.6]))
+    assert jobs == {"evaluate": 1, "summarize": 1, "all": 1}
+
+
+def test_learning_rate_edit_reruns_that_models_training_onwards(finished_run):
+    jobs = _edited(finished_run, lambda c: c["models"]["tiny"].update(lr=0.003))
+    # the two folds, prediction and evaluation of default.mel32.tiny only, not of tiny_b
+    assert jobs == {"train_fold": 2, "predict": 1, "evaluate": 1, "summarize": 1, "all": 1}
+
+
+def test_feature_edit_reruns_cache_and_everything_after(finished_run):
+    jobs = _edited(finished_run, lambda c: c["features"]["mel32"].update(fmin=100))
+    assert jobs == {
+        "cache_spectrograms": 1,
+        "train_fold": 4,
+        "predict": 2,
+        "evaluate": 2,
+        "summarize": 1,
+        "all": 1,
+    }
+
+
+def test_invalid_config_stops_before_any_job_naming_the_key(tmp_path):
+    config = copy.deepcopy(TINY_CONFIG)
+    config["models"]["tiny"]["epochs"] = 0
+    project = copy_project(tmp_path, config)
+    result = snakemake(project, "--dry-run", check=False)
+    assert result.returncode != 0
+    assert "models.tiny.epochs: 0 is less than the minimum of 1" in result.stdout + result.stderr
+
+
+def test_rulegraph_shows_every_stage():
+    result = subprocess.run(
+        [SNAKEMAKE, "--rulegraph"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    for rule in (
+        "make_demo_corpus",
+        "prepare_dataset",
+        "cache_spectrograms",
+        "train_fold",
+        "predict",
+        "evaluate",
+        "summarize",
+    ):
+        assert f'label = "{rule}"' in result.stdout
+
+
+def test_slurm_profile_dry_run_requests_gpus_only_for_gpu_rules(tmp_path):
+    project = copy_project(tmp_path, yaml.safe_load((ROOT / "config.yaml").read_text()))
+    result = subprocess.run(
+        [SNAKEMAKE, "--profile", "profiles/slurm", "-n"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    blocks = re.findall(
+        r"^rule (\w+):\n(.*?)(?=^rule |\Z)", result.stdout, flags=re.MULTILINE | re.DOTALL
+    )
+    gpu_of = {rule: "gpu=1" in body for rule, body in blocks}
+    assert {"make_demo_corpus", "train_fold", "predict", "evaluate"} <= set(gpu_of)
+    assert {rule for rule, gpu in gpu_of.items() if gpu} == {"train_fold", "predict"}
+    assert "slurm_partition=gpu" in dict(blocks)["train_fold"]
+
+
+def test_lint_is_clean():
+    result = subprocess.run([SNAKEMAKE, "--lint"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Lints for" not in result.stdout + result.stderr
+
+
+def test_snakefmt_is_clean():
+    files = [ROOT / "Snakefile", *sorted((ROOT / "workflow/rules").glob("*.smk"))]
+    snakefmt = str(Path(SNAKEMAKE).with_name("snakefmt"))
+    result = subprocess.run([snakefmt, "--check", *map(str, files)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,17 @@
+rule cache_spectrograms:
+    input:
+        corpus_files,
+    output:
+        index="results/cache/{features}/index.csv",
+        spectrograms=directory("results/cache/{features}/spectrograms"),
+    log:
+        "logs/cache_spectrograms/{features}.log",
+    benchmark:
+        "benchmarks/cache_spectrograms/{features}.tsv"
+    conda:
+        "../../envs/sonoflow.yaml"
+    params:
+        recordings=corpus_dirs()["recordings"],
+        features=features_params,
+    script:
+        "../scripts/cache_spectrograms.py"

@@ -1,0 +1,182 @@
+# Config access and input functions. Every rule's params come from here, each holding only
+# the config sub-tree its rule reads, so a config edit reruns exactly the stages it touches.
+
+from sonoflow.audio import AUDIO_SUFFIXES
+from sonoflow.config import experiment_id, experiments
+
+DEMO = "results/demo_corpus"
+NAME = "[A-Za-z0-9_-]+"
+
+
+wildcard_constraints:
+    dataset=NAME,
+    features=NAME,
+    model=NAME,
+    benchmark=NAME,
+    experiment=rf"{NAME}\.{NAME}\.{NAME}",
+    fold=r"\d+",
+
+
+EXPERIMENTS = [experiment_id(*e) for e in experiments(config)]
+FOLDS = list(range(config["cv"]["folds"]))
+
+
+def parts(wildcards):
+    """(dataset, features, model) of the experiment wildcard."""
+    return wildcards.experiment.split(".")
+
+
+def uses_demo():
+    return config["corpus"]["recordings"] == "demo" or any(
+        b["recordings"] == "demo" for b in config["benchmarks"].values()
+    )
+
+
+def folder_files(directory, suffixes):
+    """Files of a user folder, listed at DAG time so that added or changed files rerun jobs."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise WorkflowError(f"{directory}: directory not found (from config.yaml)")
+    return sorted(str(p) for p in folder.iterdir() if p.suffix.lower() in suffixes)
+
+
+# --- corpus and benchmarks: demo or user folders ---------------------------------------
+
+
+def corpus_dirs():
+    corpus = config["corpus"]
+    if corpus["recordings"] == "demo":
+        return {
+            "recordings": f"{DEMO}/train/audio",
+            "annotations": f"{DEMO}/train/annotations",
+        }
+    if not corpus["annotations"]:
+        raise WorkflowError(
+            "config key corpus.annotations: required unless corpus.recordings is 'demo'"
+        )
+    return {"recordings": corpus["recordings"], "annotations": corpus["annotations"]}
+
+
+def corpus_params():
+    corpus = dict(config["corpus"])
+    if corpus["recordings"] == "demo":
+        corpus["metadata"] = f"{DEMO}/metadata.csv"
+    return corpus
+
+
+def corpus_files(wildcards):
+    if config["corpus"]["recordings"] == "demo":
+        return [f"{DEMO}/manifest.json"]
+    dirs = corpus_dirs()
+    files = folder_files(dirs["recordings"], AUDIO_SUFFIXES)
+    files += folder_files(dirs["annotations"], (".txt",))
+    if config["corpus"]["metadata"]:
+        files.append(config["corpus"]["metadata"])
+    return files
+
+
+def benchmark_dirs(name):
+    bench = config["benchmarks"][name]
+    if bench["recordings"] == "demo":
+        return {
+            "recordings": f"{DEMO}/benchmark/audio",
+            "annotations": f"{DEMO}/benchmark/annotations",
+        }
+    if not bench["annotations"]:
+        raise WorkflowError(
+            f"config key benchmarks.{name}.annotations: required unless recordings is 'demo'"
+        )
+    return {"recordings": bench["recordings"], "annotations": bench["annotations"]}
+
+
+def benchmark_recordings(wildcards):
+    bench = config["benchmarks"][wildcards.benchmark]
+    if bench["recordings"] == "demo":
+        return [f"{DEMO}/manifest.json"]
+    return folder_files(
+        benchmark_dirs(wildcards.benchmark)["recordings"], AUDIO_SUFFIXES
+    )
+
+
+def benchmark_annotations(wildcards):
+    bench = config["benchmarks"][wildcards.benchmark]
+    if bench["recordings"] == "demo":
+        return [f"{DEMO}/manifest.json"]
+    return folder_files(benchmark_dirs(wildcards.benchmark)["annotations"], (".txt",))
+
+
+# --- per-stage inputs and params -------------------------------------------------------
+
+
+def dataset_params(wildcards):
+    return config["datasets"][wildcards.dataset]
+
+
+def features_params(wildcards):
+    return config["features"][wildcards.features]
+
+
+def cache_index(wildcards):
+    return f"results/cache/{parts(wildcards)[1]}/index.csv"
+
+
+def train_inputs(wildcards):
+    dataset, features, _ = parts(wildcards)
+    return {
+        "clips": f"results/datasets/{dataset}/clips.csv",
+        "cache": f"results/cache/{features}/index.csv",
+    }
+
+
+def experiment_features(wildcards):
+    return config["features"][parts(wildcards)[1]]
+
+
+def experiment_model(wildcards):
+    return config["models"][parts(wildcards)[2]]
+
+
+def fold_models(wildcards):
+    return expand(
+        "results/models/{e}/fold{k}/model.pt", e=wildcards.experiment, k=FOLDS
+    )
+
+
+def benchmark_params(wildcards):
+    return {
+        **config["benchmarks"][wildcards.benchmark],
+        **benchmark_dirs(wildcards.benchmark),
+    }
+
+
+def benchmark_annotation_dir(wildcards):
+    return benchmark_dirs(wildcards.benchmark)["annotations"]
+
+
+def evaluation_params(wildcards):
+    return {
+        **config["evaluation"],
+        "hop_s": config["benchmarks"][wildcards.benchmark]["hop_s"],
+    }
+
+
+def summary_inputs(wildcards):
+    return {
+        "metrics": expand(
+            "results/evaluation/{e}/{b}/metrics.csv",
+            e=EXPERIMENTS,
+            b=config["benchmarks"],
+        ),
+        "histories": expand(
+            "results/models/{e}/fold{k}/history.csv", e=EXPERIMENTS, k=FOLDS
+        ),
+    }
+
+
+def summary_outputs():
+    return [
+        "results/metrics.csv",
+        "results/leaderboard.csv",
+        "results/plots/f1_by_threshold.png",
+        "results/plots/training_history.png",
+    ]

@@ -1,0 +1,19 @@
+from pathlib import Path
+
+from sonoflow.atomic import atomic_path
+from sonoflow.audio import list_recordings
+from sonoflow.logs import log_to
+from sonoflow.prediction import predict_recordings
+
+log = log_to(snakemake.log[0])
+bench = snakemake.params.benchmark
+scores = predict_recordings(
+    list_recordings(bench["recordings"]),
+    [Path(p) for p in snakemake.input.models],
+    hop_s=bench["hop_s"],
+    batch_size=bench["batch_size"],
+    threads=snakemake.threads,
+)
+with atomic_path(snakemake.output.scores) as tmp:
+    scores.to_parquet(tmp, index=False)
+log.info("%d windows over %d recordings", len(scores), scores["recording"].nunique())

@@ -1,0 +1,12 @@
+from sonoflow.dataset import prepare_dataset
+from sonoflow.logs import log_to
+
+log = log_to(snakemake.log[0])
+clips = prepare_dataset(
+    snakemake.params.dirs["recordings"],
+    snakemake.params.dirs["annotations"],
+    snakemake.params.corpus,
+    snakemake.params.variant,
+    out_dir=snakemake.output.clips.rsplit("/", 1)[0],
+)
+log.info("clips per split and label:\n%s", clips.groupby(["split", "label"]).size().to_string())

@@ -1,0 +1,6 @@
+from sonoflow.logs import log_to
+from sonoflow.summary import write_summary
+
+log = log_to(snakemake.log[0])
+metrics = write_summary(snakemake.input.metrics, snakemake.input.histories, snakemake.output)
+log.info("%d metric rows", len(metrics))

@@ -1,0 +1,23 @@
+from pathlib import Path
+
+import pandas as pd
+
+from sonoflow.logs import log_to
+from sonoflow.splits import cv_folds
+from sonoflow.training import train_fold
+
+log = log_to(snakemake.log[0])
+clips = pd.read_csv(snakemake.input.clips)
+folds = cv_folds(clips, snakemake.params.cv["folds"], snakemake.params.cv["seed"])
+results = train_fold(
+    clips,
+    folds,
+    int(snakemake.wildcards.fold),
+    cache_dir=Path(snakemake.input.cache).parent,
+    features=snakemake.params.features,
+    labels=snakemake.params.labels,
+    model_config=snakemake.params.model,
+    out_dir=Path(snakemake.output.model).parent,
+    threads=snakemake.threads,
+)
+log.info("best epoch %s: %s", results["best_epoch"], results["metrics"])

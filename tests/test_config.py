@@ -17,7 +17,7 @@ def default_config():
 def test_default_config_is_valid_and_defaults_are_filled():
     config = validate_config(default_config(), SCHEMA)
     assert config["models"]["resnet18"]["weight_decay"] == 0.0001  # not in config.yaml
-    assert config["datasets"]["default"]["neighbourhood_s"] == 30
+    assert config["models"]["resnet18"]["dropout"] == 0.2
     assert config["cv"]["seed"] == 0
     assert experiments(config) == [("default", "mel64", "resnet18")]
 

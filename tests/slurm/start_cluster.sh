@@ -8,6 +8,11 @@
 #
 # Environment overrides:
 #   SLURM_WAIT_SECONDS  how long to wait for the node to become usable (default 90)
+#
+# There is no slurmdbd: `sacct` exists but only answers "Slurm accounting
+# storage is disabled".  Run snakemake's slurm executor with
+# `--slurm-status-command squeue` (profile key: slurm-status-command: squeue),
+# otherwise it polls sacct, loses track of its jobs and hangs.
 set -euo pipefail
 
 WAIT_SECONDS="${SLURM_WAIT_SECONDS:-90}"
@@ -15,7 +20,6 @@ CONF_DIR=/etc/slurm
 LOG_DIR=/var/log/slurm
 CTLD_PID=/run/slurmctld.pid   # same paths as the Debian systemd units use
 SLURMD_PID=/run/slurmd.pid
-MUNGE_PID=/run/munge/munged.pid
 HOST="$(hostname -s)"
 T0=$SECONDS
 
@@ -66,7 +70,6 @@ install -d -m 0755 "$CONF_DIR" "$LOG_DIR" /var/spool/slurmctld /var/spool/slurmd
 
 # Real hardware as slurmd sees it; RealMemory above what slurmd detects would
 # put the node into state INVAL, so declare ~5% less (at least 512 MiB less).
-# With CR_Core_Memory every job needs a memory share of this node.
 HW="$(slurmd -C | head -n1)"
 CPUS="$(sed -n 's/.* CPUs=\([0-9]*\).*/\1/p' <<<"$HW")"
 MEM="$(sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' <<<"$HW")"

@@ -21,6 +21,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/predict.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/summarize.smk"
+include: "workflow/rules/check_gpu.smk"
 
 
 rule all:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 import time
 from pathlib import Path
@@ -15,6 +14,14 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from .atomic import write_csv, write_json
+from .checkpoints import (
+    StopSignal,
+    fingerprint,
+    load_checkpoint,
+    restore_rng_states,
+    rng_states,
+    save_checkpoint,
+)
 from .dataset import NOISE
 from .features import FeatureFrontend, FeatureSettings
 from .models import build_model, pick_device, save_weights
@@ -72,8 +79,13 @@ def train_fold(
     model_config: dict,
     out_dir: str | Path,
     threads: int = 1,
+    checkpoint_path: str | Path | None = None,
 ) -> dict:
-    """Train on every train+val fold but `fold`, validate on `fold`, keep the best epoch."""
+    """Train on every train+val fold but `fold`, validate on `fold`, keep the best epoch.
+
+    With `checkpoint_path`, every finished epoch is checkpointed there and a rerun of the
+    same training resumes from it; SIGTERM stops the run between batches.
+    """
     out_dir = Path(out_dir)
     torch.set_num_threads(max(1, threads))
     seed = int(model_config["seed"]) + fold
@@ -99,44 +111,73 @@ def train_fold(
         weight_decay=float(model_config["weight_decay"]),
     )
     loss_fn = nn.CrossEntropyLoss()
-    history, best, best_f1, waited = [], None, -1.0, 0
+    run_id = fingerprint(
+        model_config, features, labels, fold, train_clips.to_dict("list"), val_clips["uid"].tolist()
+    )
+    progress = {"epoch": 0, "history": [], "best": None, "best_f1": -1.0, "waited": 0}
+    resumed = load_checkpoint(checkpoint_path, run_id) if checkpoint_path else None
+    if resumed:
+        model.load_state_dict(resumed["model"])
+        optimizer.load_state_dict(resumed["optimizer"])
+        restore_rng_states(resumed["rng"], generator, train_set.rng)
+        progress = resumed["progress"]
     log.info(
-        "fold %d on %s: %d train clips, %d validation clips",
+        "fold %d on %s: %d train clips, %d validation clips, from epoch %d",
         fold,
         device,
         len(train_set),
         len(val_set),
+        progress["epoch"] + 1,
     )
-    for epoch in range(1, int(model_config["epochs"]) + 1):
-        started = time.perf_counter()
-        train_loss, train_acc, _ = _run_epoch(model, train_loader, loss_fn, device, optimizer)
-        seconds = time.perf_counter() - started
-        val_loss, val_acc, val_f1 = _run_epoch(model, val_loader, loss_fn, device)
-        history.append(
-            {
-                "epoch": epoch,
-                "train_loss": train_loss,
-                "train_accuracy": train_acc,
-                "val_loss": val_loss,
-                "val_accuracy": val_acc,
-                "val_macro_f1": val_f1,
-                "lr": optimizer.param_groups[0]["lr"],
-                "epoch_s": seconds,
-                "samples_per_s": len(train_set) / seconds,
-            }
-        )
-        log.info("epoch %d: %s", epoch, {k: round(v, 4) for k, v in history[-1].items()})
-        if val_f1 > best_f1:
-            best_f1, best, waited = val_f1, copy.deepcopy(model.state_dict()), 0
-        else:
-            waited += 1
-            if waited >= int(model_config["patience"]):
+    with StopSignal() as stop:
+        while progress["epoch"] < int(model_config["epochs"]):
+            if progress["waited"] >= int(model_config["patience"]):
                 log.info(
-                    "early stop after epoch %d: no better validation macro-F1 for %d epochs",
-                    epoch,
-                    waited,
+                    "early stop: no better validation macro-F1 for %d epochs", progress["waited"]
                 )
                 break
+            epoch = progress["epoch"] + 1
+            started = time.perf_counter()
+            train_loss, train_acc, _ = _run_epoch(
+                model, train_loader, loss_fn, device, optimizer, stop
+            )
+            seconds = time.perf_counter() - started
+            val_loss, val_acc, val_f1 = _run_epoch(model, val_loader, loss_fn, device)
+            progress["history"].append(
+                {
+                    "epoch": epoch,
+                    "train_loss": train_loss,
+                    "train_accuracy": train_acc,
+                    "val_loss": val_loss,
+                    "val_accuracy": val_acc,
+                    "val_macro_f1": val_f1,
+                    "lr": optimizer.param_groups[0]["lr"],
+                    "epoch_s": seconds,
+                    "samples_per_s": len(train_set) / seconds,
+                }
+            )
+            log.info(
+                "epoch %d: %s", epoch, {k: round(v, 4) for k, v in progress["history"][-1].items()}
+            )
+            if val_f1 > progress["best_f1"]:
+                best = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+                progress.update(best_f1=val_f1, best=best, waited=0)
+            else:
+                progress["waited"] += 1
+            progress["epoch"] = epoch
+            if checkpoint_path:
+                save_checkpoint(
+                    checkpoint_path,
+                    {
+                        "fingerprint": run_id,
+                        "epoch": epoch,
+                        "model": model.state_dict(),
+                        "optimizer": optimizer.state_dict(),
+                        "rng": rng_states(generator, train_set.rng),
+                        "progress": progress,
+                    },
+                )
+    history = progress["history"]
     best_row = max(history, key=lambda row: row["val_macro_f1"])
     meta = {
         "classes": classes,
@@ -144,18 +185,21 @@ def train_fold(
         "features": dict(features),
         "fold": fold,
     }
-    save_weights(out_dir / "model.pt", model, {k: v.cpu() for k, v in best.items()}, meta)
+    save_weights(out_dir / "model.pt", model, progress["best"], meta)
     write_csv(out_dir / "history.csv", pd.DataFrame(history))
     results = {
         **meta,
         "device": device.type,
         "best_epoch": best_row["epoch"],
         "epochs_run": len(history),
+        "resumed_after_epoch": resumed["epoch"] if resumed else None,
         "train_clips": len(train_set),
         "val_clips": len(val_set),
         "metrics": {k: v for k, v in best_row.items() if k.startswith("val_")},
     }
     write_json(out_dir / "results.json", results)
+    if checkpoint_path:
+        Path(checkpoint_path).unlink(missing_ok=True)  # outputs are complete: nothing to resume
     return results
 
 
@@ -165,6 +209,7 @@ def _run_epoch(
     loss_fn: nn.Module,
     device: torch.device,
     optimizer: torch.optim.Optimizer | None = None,
+    stop: StopSignal | None = None,
 ) -> tuple[float, float, float]:
     """One pass; trains when an optimizer is given. Returns loss, accuracy, macro-F1."""
     model.train(optimizer is not None)
@@ -178,6 +223,8 @@ def _run_epoch(
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
+                if stop is not None:
+                    stop.check()
             total_loss += float(loss) * len(y)
             predicted.append(logits.argmax(1).cpu())
             truth.append(y.cpu())

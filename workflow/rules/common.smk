@@ -136,6 +136,11 @@ def experiment_model(wildcards):
     return config["models"][parts(wildcards)[2]]
 
 
+def fold_checkpoint(wildcards):
+    """Outside the rule's outputs, so that a failed or killed job's progress survives."""
+    return f"results/checkpoints/{wildcards.experiment}/fold{wildcards.fold}.pt"
+
+
 def fold_models(wildcards):
     return expand(
         "results/models/{e}/fold{k}/model.pt", e=wildcards.experiment, k=FOLDS
@@ -179,4 +184,5 @@ def summary_outputs():
         "results/leaderboard.csv",
         "results/plots/f1_by_threshold.png",
         "results/plots/training_history.png",
+        "results/gpu_check.txt",
     ]

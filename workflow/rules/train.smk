@@ -21,5 +21,6 @@ rule train_fold:
         model=experiment_model,
         labels=config["corpus"]["labels"],
         cv=config["cv"],
+        checkpoint=fold_checkpoint,
     script:
         "../scripts/train_fold.py"

@@ -1,3 +1,7 @@
+from sonoflow.gpu import claim_gpu, describe_device
+
+claim_gpu()  # before anything touches CUDA
+
 from pathlib import Path
 
 from sonoflow.atomic import atomic_path
@@ -6,6 +10,7 @@ from sonoflow.logs import log_to
 from sonoflow.prediction import predict_recordings
 
 log = log_to(snakemake.log[0])
+log.info("device: %s", describe_device())
 bench = snakemake.params.benchmark
 scores = predict_recordings(
     list_recordings(bench["recordings"]),

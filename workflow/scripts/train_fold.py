@@ -1,3 +1,7 @@
+from sonoflow.gpu import claim_gpu, describe_device
+
+claim_gpu()  # before anything touches CUDA
+
 from pathlib import Path
 
 import pandas as pd
@@ -7,6 +11,7 @@ from sonoflow.splits import cv_folds
 from sonoflow.training import train_fold
 
 log = log_to(snakemake.log[0])
+log.info("device: %s", describe_device())
 clips = pd.read_csv(snakemake.input.clips)
 folds = cv_folds(clips, snakemake.params.cv["folds"], snakemake.params.cv["seed"])
 results = train_fold(
@@ -19,5 +24,6 @@ results = train_fold(
     model_config=snakemake.params.model,
     out_dir=Path(snakemake.output.model).parent,
     threads=snakemake.threads,
+    checkpoint_path=snakemake.params.checkpoint,
 )
 log.info("best epoch %s: %s", results["best_epoch"], results["metrics"])

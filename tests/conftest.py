@@ -11,3 +11,15 @@ def shared_data() -> Path:
     """Real recordings and Raven tables made by others (../shared/data), read in place."""
     assert SHARED.is_dir(), f"shared test data not found at {SHARED}"
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def tiny_local_run(tmp_path_factory):
+    """The whole workflow on the tiny demo config, run once with profiles/local."""
+    import copy
+
+    from workflow_helpers import TINY_CONFIG, copy_project, snakemake
+
+    project = copy_project(tmp_path_factory.mktemp("tiny"), copy.deepcopy(TINY_CONFIG))
+    snakemake(project)
+    return project

@@ -23,10 +23,8 @@ EXPERIMENT = "default.mel32.tiny"
 
 
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory):
-    project = copy_project(tmp_path_factory.mktemp("tiny"), copy.deepcopy(TINY_CONFIG))
-    snakemake(project)
-    return project
+def finished_run(tiny_local_run):
+    return tiny_local_run
 
 
 def test_full_run_writes_metrics_models_events_and_plots(finished_run):

@@ -43,7 +43,8 @@ def test_profile_finishes_on_slurm_with_gpu_requests_and_local_metrics(
     # test-only site values: this cluster's partitions, a 2-core node, no accounting
     profile["default-resources"]["slurm_partition"] = "cpu"
     for rule in ("train_fold", "predict"):
-        profile["set-resources"][rule].update(slurm_partition="gpu", cpus_per_task=2, mem_mb=4000)
+        profile["set-resources"][rule].update(slurm_partition="gpu", mem_mb=4000)
+        profile["set-threads"][rule] = 2  # as in the local run, so that results are equal
     profile["set-resources"]["check_gpu"]["slurm_partition"] = "gpu"
     profile.update(
         {
@@ -79,6 +80,8 @@ def test_profile_finishes_on_slurm_with_gpu_requests_and_local_metrics(
             partition = re.search(r"Partition=(\S+)", job).group(1)
             assert partition == ("gpu" if rule in GPU_RULES else "cpu"), f"{rule}: {partition}"
             assert "JobState=COMPLETED" in job
+            if rule in {"train_fold", "predict"}:
+                assert re.search(r"NumCPUs=2\b", job), f"{rule}: set-threads not passed on"
 
     # Slurm chose the GPU, and the job saw its choice
     assert "CUDA_VISIBLE_DEVICES=0" in (project / "results/gpu_check.txt").read_text()

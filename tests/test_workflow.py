@@ -150,3 +150,9 @@ def test_snakefmt_is_clean():
     snakefmt = str(Path(SNAKEMAKE).with_name("snakefmt"))
     result = subprocess.run([snakefmt, "--check", *map(str, files)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_report_is_made_from_a_finished_run(finished_run):
+    snakemake(finished_run, "--report", "report.html")
+    report = (finished_run / "report.html").read_text(errors="replace")
+    assert "f1_by_threshold.png" in report and "training_history.png" in report

@@ -26,12 +26,12 @@ test: setup
 lint: setup
 	$(BIN)/ruff check src tests workflow/scripts
 	$(BIN)/ruff format --check src tests workflow/scripts
-	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/snakefmt --check Snakefile workflow/rules/*.smk
 	$(BIN)/snakemake --lint
 
 format: setup
 	$(BIN)/ruff format src tests workflow/scripts
-	$(BIN)/snakefmt Snakefile workflow/rules
+	$(BIN)/snakefmt Snakefile workflow/rules/*.smk
 
 clean:
 	rm -rf results logs benchmarks .snakemake

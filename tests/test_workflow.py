@@ -135,7 +135,7 @@ def test_slurm_profile_dry_run_requests_gpus_only_for_gpu_rules(tmp_path):
     )
     gpu_of = {rule: "gpu=1" in body for rule, body in blocks}
     assert {"make_demo_corpus", "train_fold", "predict", "evaluate"} <= set(gpu_of)
-    assert {rule for rule, gpu in gpu_of.items() if gpu} == {"train_fold", "predict"}
+    assert {rule for rule, gpu in gpu_of.items() if gpu} == {"train_fold", "predict", "check_gpu"}
     assert "slurm_partition=gpu" in dict(blocks)["train_fold"]
 
 

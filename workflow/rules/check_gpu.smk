@@ -1,14 +1,14 @@
 rule check_gpu:
     output:
         "results/gpu_check.txt",
-    resources:
-        gpu=1,
-        runtime=5,
     log:
         "logs/check_gpu/check_gpu.log",
     benchmark:
         "benchmarks/check_gpu/check_gpu.tsv"
     conda:
         "../../envs/sonoflow.yaml"
+    resources:
+        gpu=1,
+        runtime=5,
     script:
         "../scripts/check_gpu.py"

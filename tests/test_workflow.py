@@ -156,3 +156,12 @@ def test_report_is_made_from_a_finished_run(finished_run):
     snakemake(finished_run, "--report", "report.html")
     report = (finished_run / "report.html").read_text(errors="replace")
     assert "f1_by_threshold.png" in report and "training_history.png" in report
+
+
+def test_missing_corpus_folder_names_the_config_key(tmp_path):
+    config = copy.deepcopy(TINY_CONFIG)
+    config["corpus"] = {"recordings": str(tmp_path / "no-such-audio"), "annotations": str(tmp_path)}
+    project = copy_project(tmp_path / "project", config)
+    result = snakemake(project, "--dry-run", check=False)
+    assert result.returncode != 0
+    assert "config key corpus.recordings:" in result.stdout + result.stderr

@@ -38,6 +38,7 @@ TINY_CONFIG = {
 
 def copy_project(target: Path, config: dict) -> Path:
     """The workflow's files (not results) in `target`, with `config` as its config.yaml."""
+    target.mkdir(parents=True, exist_ok=True)
     for name in ("Snakefile", "workflow", "profiles", "envs"):
         source = ROOT / name
         if source.is_dir():

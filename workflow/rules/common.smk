@@ -1,6 +1,8 @@
 # Config access and input functions. Every rule's params come from here, each holding only
 # the config sub-tree its rule reads, so a config edit reruns exactly the stages it touches.
 
+from snakemake.exceptions import WorkflowError
+
 from sonoflow.audio import AUDIO_SUFFIXES
 from sonoflow.config import experiment_id, experiments
 
@@ -32,11 +34,11 @@ def uses_demo():
     )
 
 
-def folder_files(directory, suffixes):
+def folder_files(directory, suffixes, key):
     """Files of a user folder, listed at DAG time so that added or changed files rerun jobs."""
     folder = Path(directory)
     if not folder.is_dir():
-        raise WorkflowError(f"{directory}: directory not found (from config.yaml)")
+        raise WorkflowError(f"config key {key}: {directory} is not a directory")
     return sorted(str(p) for p in folder.iterdir() if p.suffix.lower() in suffixes)
 
 
@@ -68,8 +70,8 @@ def corpus_files(wildcards):
     if config["corpus"]["recordings"] == "demo":
         return [f"{DEMO}/manifest.json"]
     dirs = corpus_dirs()
-    files = folder_files(dirs["recordings"], AUDIO_SUFFIXES)
-    files += folder_files(dirs["annotations"], (".txt",))
+    files = folder_files(dirs["recordings"], AUDIO_SUFFIXES, "corpus.recordings")
+    files += folder_files(dirs["annotations"], (".txt",), "corpus.annotations")
     if config["corpus"]["metadata"]:
         files.append(config["corpus"]["metadata"])
     return files
@@ -93,8 +95,9 @@ def benchmark_recordings(wildcards):
     bench = config["benchmarks"][wildcards.benchmark]
     if bench["recordings"] == "demo":
         return [f"{DEMO}/manifest.json"]
+    key = f"benchmarks.{wildcards.benchmark}.recordings"
     return folder_files(
-        benchmark_dirs(wildcards.benchmark)["recordings"], AUDIO_SUFFIXES
+        benchmark_dirs(wildcards.benchmark)["recordings"], AUDIO_SUFFIXES, key
     )
 
 
@@ -102,7 +105,10 @@ def benchmark_annotations(wildcards):
     bench = config["benchmarks"][wildcards.benchmark]
     if bench["recordings"] == "demo":
         return [f"{DEMO}/manifest.json"]
-    return folder_files(benchmark_dirs(wildcards.benchmark)["annotations"], (".txt",))
+    key = f"benchmarks.{wildcards.benchmark}.annotations"
+    return folder_files(
+        benchmark_dirs(wildcards.benchmark)["annotations"], (".txt",), key
+    )
 
 
 # --- per-stage inputs and params -------------------------------------------------------

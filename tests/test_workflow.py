@@ -51,12 +51,22 @@ def test_full_run_writes_metrics_models_events_and_plots(finished_run):
         (finished_run / f"results/evaluation/{EXPERIMENT}/demo/events").rglob("*.selections.txt")
     )
     assert len(events) == 3  # one table per threshold for the one benchmark tape
-    scores = pd.read_parquet(finished_run / f"results/predictions/{EXPERIMENT}/demo/scores.parquet")
+    predictions = finished_run / f"results/predictions/{EXPERIMENT}/demo"
+    empty = pd.read_parquet(predictions / "shard1.parquet")  # the one benchmark tape is in shard 0
+    assert empty.empty and list(empty.columns) == [
+        "recording",
+        "start_s",
+        "end_s",
+        "hum",
+        "chirp",
+        "noise",
+    ]
+    scores = pd.read_parquet(predictions / "shard0.parquet")
     assert list(scores.columns) == ["recording", "start_s", "end_s", "hum", "chirp", "noise"]
     assert scores[["hum", "chirp", "noise"]].sum(axis=1).round(4).eq(1).all()
     assert (finished_run / "results/plots/f1_by_threshold.png").stat().st_size > 1000
     assert (finished_run / "logs/train_fold" / f"{EXPERIMENT}.fold0.log").read_text()
-    assert (finished_run / "benchmarks/predict" / f"{EXPERIMENT}.demo.tsv").exists()
+    assert (finished_run / "benchmarks/predict" / f"{EXPERIMENT}.demo.shard0.tsv").exists()
 
 
 def test_complete_run_schedules_nothing(finished_run):
@@ -81,7 +91,7 @@ def test_threshold_edit_reruns_only_evaluation(finished_run):
 def test_learning_rate_edit_reruns_that_models_training_onwards(finished_run):
     jobs = _edited(finished_run, lambda c: c["models"]["tiny"].update(lr=0.003))
     # the two folds, prediction and evaluation of default.mel32.tiny only, not of tiny_b
-    assert jobs == {"train_fold": 2, "predict": 1, "evaluate": 1, "summarize": 1, "all": 1}
+    assert jobs == {"train_fold": 2, "predict": 2, "evaluate": 1, "summarize": 1, "all": 1}
 
 
 def test_feature_edit_reruns_cache_and_everything_after(finished_run):
@@ -89,7 +99,7 @@ def test_feature_edit_reruns_cache_and_everything_after(finished_run):
     assert jobs == {
         "cache_spectrograms": 1,
         "train_fold": 4,
-        "predict": 2,
+        "predict": 4,
         "evaluate": 2,
         "summarize": 1,
         "all": 1,

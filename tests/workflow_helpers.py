@@ -31,7 +31,9 @@ TINY_CONFIG = {
         "tiny_b": {"backbone": "resnet10t", "epochs": 2, "batch_size": 32, "dropout": 0.5},
     },
     "cv": {"folds": 2},
-    "benchmarks": {"demo": {"recordings": "demo", "hop_s": 0.1}},
+    "benchmarks": {
+        "demo": {"recordings": "demo", "hop_s": 0.1, "shards": 2}
+    },  # one tape: a shard stays empty
     "evaluation": {"thresholds": [0.0, 0.5, 0.8], "min_iou": 0.3},
 }
 

@@ -56,7 +56,10 @@ def predict_recordings(
         frame.insert(0, "recording", path.stem)
         parts.append(frame)
         log.info("%s: %d windows scored", path.name, len(windows))
-    return pd.concat(parts, ignore_index=True)
+    empty = pd.DataFrame(columns=["recording", "start_s", "end_s", *classes])
+    return pd.concat(
+        [empty.astype({c: float for c in empty.columns[1:]}), *parts], ignore_index=True
+    )
 
 
 def score_windows(

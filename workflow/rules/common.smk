@@ -17,6 +17,7 @@ wildcard_constraints:
     benchmark=NAME,
     experiment=rf"{NAME}\.{NAME}\.{NAME}",
     fold=r"\d+",
+    shard=r"\d+",
 
 
 EXPERIMENTS = [experiment_id(*e) for e in experiments(config)]
@@ -158,6 +159,16 @@ def benchmark_params(wildcards):
         **config["benchmarks"][wildcards.benchmark],
         **benchmark_dirs(wildcards.benchmark),
     }
+
+
+def prediction_shards(wildcards):
+    shards = config["benchmarks"][wildcards.benchmark]["shards"]
+    return expand(
+        "results/predictions/{e}/{b}/shard{s}.parquet",
+        e=wildcards.experiment,
+        b=wildcards.benchmark,
+        s=range(shards),
+    )
 
 
 def benchmark_annotation_dir(wildcards):

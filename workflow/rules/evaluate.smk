@@ -1,6 +1,6 @@
 rule evaluate:
     input:
-        scores="results/predictions/{experiment}/{benchmark}/scores.parquet",
+        scores=prediction_shards,
         annotations=benchmark_annotations,
     output:
         metrics="results/evaluation/{experiment}/{benchmark}/metrics.csv",

@@ -3,11 +3,11 @@ rule predict:
         models=fold_models,
         recordings=benchmark_recordings,
     output:
-        scores="results/predictions/{experiment}/{benchmark}/scores.parquet",
+        scores="results/predictions/{experiment}/{benchmark}/shard{shard}.parquet",
     log:
-        "logs/predict/{experiment}.{benchmark}.log",
+        "logs/predict/{experiment}.{benchmark}.shard{shard}.log",
     benchmark:
-        "benchmarks/predict/{experiment}.{benchmark}.tsv"
+        "benchmarks/predict/{experiment}.{benchmark}.shard{shard}.tsv"
     conda:
         "../../envs/sonoflow.yaml"
     threads: 2

@@ -5,7 +5,7 @@ from sonoflow.evaluation import evaluate_scores, read_ground_truth
 from sonoflow.logs import log_to
 
 log = log_to(snakemake.log[0])
-scores = pd.read_parquet(snakemake.input.scores)
+scores = pd.concat([pd.read_parquet(p) for p in snakemake.input.scores], ignore_index=True)
 truth = read_ground_truth(
     snakemake.params.annotations, list(scores["recording"].unique()), snakemake.params.label_column
 )

@@ -12,8 +12,11 @@ from sonoflow.prediction import predict_recordings
 log = log_to(snakemake.log[0])
 log.info("device: %s", describe_device())
 bench = snakemake.params.benchmark
+shard = int(snakemake.wildcards.shard)
+recordings = list_recordings(bench["recordings"])[shard :: bench["shards"]]
+log.info("shard %d of %d: %d recordings", shard, bench["shards"], len(recordings))
 scores = predict_recordings(
-    list_recordings(bench["recordings"]),
+    recordings,
     [Path(p) for p in snakemake.input.models],
     hop_s=bench["hop_s"],
     batch_size=bench["batch_size"],

@@ -54,6 +54,10 @@ def test_empty_config_gets_the_demo():
             ),
             r"experiments\.0: 'vgg' is not one of the models",
         ),
+        (
+            lambda c: c["benchmarks"]["demo"].update(folds=[3]),
+            r"benchmarks\.demo\.folds: \[3\] names a fold that does not exist",
+        ),
     ],
 )
 def test_bad_values_name_the_key_path(edit, message):

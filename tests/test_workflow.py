@@ -175,3 +175,8 @@ def test_missing_corpus_folder_names_the_config_key(tmp_path):
     result = snakemake(project, "--dry-run", check=False)
     assert result.returncode != 0
     assert "config key corpus.recordings:" in result.stdout + result.stderr
+
+
+def test_scoring_with_one_fold_reruns_prediction_only(finished_run):
+    jobs = _edited(finished_run, lambda c: c["benchmarks"]["demo"].update(folds=[0]))
+    assert jobs == {"predict": 4, "evaluate": 2, "summarize": 1, "all": 1}  # 2 experiments x 2 shards

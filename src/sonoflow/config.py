@@ -46,6 +46,12 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
                     f"invalid config:\n  experiments.{i}: {name!r} is not one of the "
                     f"{kind} defined in the config {sorted(config[kind])}"
                 )
+    for name, bench in config["benchmarks"].items():
+        if bench["folds"] != "all" and max(bench["folds"]) >= config["cv"]["folds"]:
+            raise ConfigError(
+                f"invalid config:\n  benchmarks.{name}.folds: {bench['folds']} names a fold "
+                f"that does not exist (cv.folds is {config['cv']['folds']}, numbered from 0)"
+            )
     return config
 
 

@@ -149,8 +149,11 @@ def fold_checkpoint(wildcards):
 
 
 def fold_models(wildcards):
+    """The fold models a benchmark is scored with (its `folds`: all, or a chosen few)."""
+    chosen = config["benchmarks"][wildcards.benchmark]["folds"]
+    folds = FOLDS if chosen == "all" else chosen
     return expand(
-        "results/models/{e}/fold{k}/model.pt", e=wildcards.experiment, k=FOLDS
+        "results/models/{e}/fold{k}/model.pt", e=wildcards.experiment, k=folds
     )
 
 

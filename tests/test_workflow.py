@@ -179,4 +179,5 @@ def test_missing_corpus_folder_names_the_config_key(tmp_path):
 
 def test_scoring_with_one_fold_reruns_prediction_only(finished_run):
     jobs = _edited(finished_run, lambda c: c["benchmarks"]["demo"].update(folds=[0]))
-    assert jobs == {"predict": 4, "evaluate": 2, "summarize": 1, "all": 1}  # 2 experiments x 2 shards
+    # 2 experiments x 2 shards
+    assert jobs == {"predict": 4, "evaluate": 2, "summarize": 1, "all": 1}

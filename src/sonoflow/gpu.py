@@ -9,15 +9,12 @@ No library does this for separate processes on one machine, hence the few lines 
 from __future__ import annotations
 
 import fcntl
-import logging
 import os
 import shutil
 import subprocess
 import tempfile
 import time
 from pathlib import Path
-
-log = logging.getLogger(__name__)
 
 _held_locks: list = []  # open lock files live as long as the process
 

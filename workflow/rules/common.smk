@@ -29,12 +29,6 @@ def parts(wildcards):
     return wildcards.experiment.split(".")
 
 
-def uses_demo():
-    return config["corpus"]["recordings"] == "demo" or any(
-        b["recordings"] == "demo" for b in config["benchmarks"].values()
-    )
-
-
 def folder_files(directory, suffixes, key):
     """Files of a user folder, listed at DAG time so that added or changed files rerun jobs."""
     folder = Path(directory)
@@ -121,10 +115,6 @@ def dataset_params(wildcards):
 
 def features_params(wildcards):
     return config["features"][wildcards.features]
-
-
-def cache_index(wildcards):
-    return f"results/cache/{parts(wildcards)[1]}/index.csv"
 
 
 def train_inputs(wildcards):

@@ -181,3 +181,11 @@ def test_scoring_with_one_fold_reruns_prediction_only(finished_run):
     jobs = _edited(finished_run, lambda c: c["benchmarks"]["demo"].update(folds=[0]))
     # 2 experiments x 2 shards
     assert jobs == {"predict": 4, "evaluate": 2, "summarize": 1, "all": 1}
+
+
+def test_ruff_is_clean():
+    ruff = str(Path(SNAKEMAKE).with_name("ruff"))
+    paths = [str(ROOT / p) for p in ("src", "tests", "workflow/scripts")]
+    for args in (["check"], ["format", "--check"]):
+        result = subprocess.run([ruff, *args, *paths], capture_output=True, text=True, cwd=ROOT)
+        assert result.returncode == 0, result.stdout + result.stderr

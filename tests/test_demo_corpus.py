@@ -44,9 +44,10 @@ def test_corpus_has_both_call_types_in_readable_raven_tables(tmp_path):
     # Raven writes a row per view; the reader keeps one per selection
     raw = pd.read_csv(next((tmp_path / "train/annotations").iterdir()), sep="\t")
     assert set(raw["View"]) == {"Waveform 1", "Spectrogram 1"}
-    metadata = pd.read_csv(tmp_path / "metadata.csv")
+    metadata = pd.read_csv(tmp_path / "train/metadata.csv")
     assert {"recording", "site", "latitude", "longitude", "datetime"} <= set(metadata.columns)
-    assert len(metadata) == 4
+    assert list(metadata["recording"]) == ["tape01", "tape02", "tape03"]
+    assert list(pd.read_csv(tmp_path / "benchmark/metadata.csv")["recording"]) == ["bench01"]
 
 
 def test_loud_sounds_in_the_chirp_band_are_not_all_chirps(tmp_path):

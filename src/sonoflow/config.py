@@ -8,6 +8,9 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+# The workflow's schema; the library reads it to fill defaults into partial config sections.
+SCHEMA = Path(__file__).resolve().parents[2] / "workflow/schemas/config.schema.yaml"
+
 
 class ConfigError(ValueError):
     """An invalid config, with the key path of the offending value."""
@@ -46,6 +49,13 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
                     f"invalid config:\n  experiments.{i}: {name!r} is not one of the "
                     f"{kind} defined in the config {sorted(config[kind])}"
                 )
+    for name, variant in config["datasets"].items():
+        extra = sorted(set(variant["labels"] or []) - set(config["corpus"]["labels"]))
+        if extra:
+            raise ConfigError(
+                f"invalid config:\n  datasets.{name}.labels: {extra} are not in corpus.labels "
+                f"{config['corpus']['labels']}"
+            )
     for name, bench in config["benchmarks"].items():
         if bench["folds"] != "all" and max(bench["folds"]) >= config["cv"]["folds"]:
             raise ConfigError(
@@ -53,6 +63,22 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
                 f"that does not exist (cv.folds is {config['cv']['folds']}, numbered from 0)"
             )
     return config
+
+
+def section_with_defaults(section: str, value: dict, schema_path: str | Path = SCHEMA) -> dict:
+    """A copy of one config section (`corpus`, or a `datasets` entry with section `dataset`),
+    checked and with defaults filled in, for library callers that give only a few keys."""
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    sub = schema["properties"]["corpus" if section == "corpus" else "datasets"]
+    if section != "corpus":
+        sub = sub["additionalProperties"]
+    validator = _with_defaults(jsonschema.Draft202012Validator)({**sub, "$defs": schema["$defs"]})
+    filled = _copy(value)
+    errors = list(validator.iter_errors(filled))
+    if errors:
+        lines = [f"  {section}.{_key(e)}: {e.message}" for e in errors[:10]]
+        raise ConfigError("invalid config:\n" + "\n".join(lines))
+    return filled
 
 
 def _key(error: jsonschema.ValidationError) -> str:

@@ -1,4 +1,4 @@
-"""Dataset variants: target clips, mined noise and tape-disjoint splits from a corpus."""
+"""Dataset variants: target clips, mined noise and group-disjoint splits from a corpus."""
 
 from __future__ import annotations
 
@@ -8,16 +8,29 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .atomic import write_csv, write_json
-from .audio import duration_s, list_recordings
+from .config import section_with_defaults
+from .corpus import Corpus, load_corpus
 from .noise_mining import mine_noise
-from .raven import read_selection_table
-from .splits import SPLITS, assign_tape_splits
+from .selection import select_targets
+from .splits import assign_group_splits
+from .variant_outputs import write_variant
 
 log = logging.getLogger(__name__)
 
 NOISE = "noise"
-CLIP_COLUMNS = ["uid", "recording", "tape", "start_s", "end_s", "label", "source", "split"]
+CLIP_COLUMNS = [
+    "uid",
+    "recording",
+    "tape",
+    "start_s",
+    "end_s",
+    "label",
+    "quality",
+    "source",
+    "split",
+    "target",
+]
+GROUP_COLUMN = {"tape": "tape", "recording": "recording", "none": "target"}
 
 
 class DatasetCheckError(ValueError):
@@ -33,115 +46,107 @@ def find_annotation_table(annotations_dir: Path, stem: str) -> Path | None:
     return candidates[0] if candidates else None
 
 
-def load_corpus(
-    recordings_dir: str | Path,
-    annotations_dir: str | Path,
-    label_column: str,
-    metadata: pd.DataFrame | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(recordings, annotations) tables of a corpus. Recordings: recording, file, tape, duration_s.
-
-    A recording without a table has no annotations: all of it may be mined for noise.
-    """
-    annotations_dir = Path(annotations_dir)
-    recordings, annotations = [], []
-    tapes = {}
-    if metadata is not None and "tape" in metadata.columns:
-        tapes = dict(zip(metadata["recording"].astype(str), metadata["tape"].astype(str)))
-    for path in list_recordings(recordings_dir):
-        table_path = find_annotation_table(annotations_dir, path.stem)
-        if table_path is None:
-            log.warning(
-                "%s: no annotation table in %s; treated as without calls", path, annotations_dir
-            )
-        else:
-            table = read_selection_table(table_path, label_column)
-            annotations.append(table.assign(recording=path.stem))
-        recordings.append(
-            {
-                "recording": path.stem,
-                "file": str(path),
-                "tape": tapes.get(path.stem, path.stem),
-                "duration_s": duration_s(path),
-            }
+def build_clips(corpus: Corpus, labels: list[str], variant: dict) -> tuple[pd.DataFrame, dict]:
+    """Target clips, noise mined per target, and splits; with counts of the noise mining."""
+    rng = np.random.default_rng(variant["seed"])
+    tape_of = dict(zip(corpus.recordings["recording"], corpus.recordings["tape"]))
+    annotations = corpus.annotations.assign(tape=corpus.annotations["recording"].map(tape_of))
+    targets = select_targets(annotations, labels, variant, rng)
+    if targets.empty:
+        raise ValueError(
+            f"no annotations with labels {labels} are left for this dataset (after min_quality "
+            "and balancing); check corpus.labels, corpus.label_column and the variant's filters"
         )
-    columns = ["recording", "start_s", "end_s", "low_hz", "high_hz", "label"]
-    annotations = (
-        pd.concat(annotations, ignore_index=True)[columns]
-        if annotations
-        else pd.DataFrame(columns=columns)
-    )
-    return pd.DataFrame(recordings), annotations
-
-
-def build_clips(
-    recordings: pd.DataFrame, annotations: pd.DataFrame, labels: list[str], variant: dict, seed: int
-) -> tuple[pd.DataFrame, dict]:
-    """Target clips for `labels`, noise clips mined per target, splits by tape."""
-    rng = np.random.default_rng(seed)
-    rows, counts = [], {"fallback": 0, "shortfall": 0}
-    for rec in recordings.itertuples():
-        on_tape = annotations[annotations["recording"] == rec.recording]
-        targets = on_tape[on_tape["label"].isin(labels)].sort_values("start_s")
-        outside = targets[(targets["start_s"] < 0) | (targets["end_s"] > rec.duration_s)]
-        if len(outside):
-            log.warning(
-                "%s: %d annotation(s) outside the recording dropped", rec.file, len(outside)
-            )
-            targets = targets.drop(outside.index)
-        spans = list(zip(targets["start_s"], targets["end_s"]))
-        for (start, end), label in zip(spans, targets["label"]):
-            rows.append((rec.recording, rec.tape, start, end, label, "target"))
-        noise, mined = mine_noise(
-            rec.duration_s,
-            list(zip(on_tape["start_s"], on_tape["end_s"])),
+    targets = targets.sort_values(["recording", "start_s", "end_s", "label"], kind="stable")
+    busy_of = {r: rows for r, rows in annotations.groupby("recording", sort=False)}
+    length_of = dict(zip(corpus.recordings["recording"], corpus.recordings["duration_s"]))
+    noise_rows, counts = [], {"wanted": 0, "fallback": 0, "shortfall": 0}
+    columns = ["recording", "tape", "start_s", "end_s", "label", "quality"]
+    target_rows = list(targets[columns].itertuples(index=False))
+    position = 0
+    for recording, rows in targets.groupby("recording", sort=True):
+        busy = busy_of[recording]
+        spans = list(zip(rows["start_s"], rows["end_s"]))
+        mined, tally = mine_noise(
+            length_of[recording],
+            list(zip(busy["start_s"], busy["end_s"])),
             spans,
             per_target=variant["noise_per_target"],
             margin_s=variant["margin_s"],
             neighbourhood_s=variant["neighbourhood_s"],
             rng=rng,
+            length_s=variant["noise_duration_s"],
+            fallback=variant["fallback"],
         )
-        for _, start, end in noise:
-            rows.append((rec.recording, rec.tape, start, end, NOISE, "noise"))
+        tape = tape_of[recording]
+        for index, start, end in mined:
+            noise_rows.append(
+                (recording, tape, start, end, NOISE, pd.NA, "noise", position + index)
+            )
         for key in counts:
-            counts[key] += mined[key]
-    clips = pd.DataFrame(rows, columns=CLIP_COLUMNS[1:-1])
-    if clips.empty:
-        raise ValueError(f"no annotations with labels {labels} in the corpus")
-    clips = clips.sort_values(["recording", "start_s", "source"], kind="stable").reset_index(
-        drop=True
+            counts[key] += tally[key]
+        position += len(rows)
+    clips = _clip_table(target_rows, noise_rows)
+    clips["split"] = _splits(clips, variant)
+    return clips[CLIP_COLUMNS], counts
+
+
+def _clip_table(target_rows: list, noise_rows: list) -> pd.DataFrame:
+    """Targets and noise, sorted by recording and time, with uids; noise names its target."""
+    columns = ["recording", "tape", "start_s", "end_s", "label", "quality", "source", "of"]
+    targets = pd.DataFrame(
+        [(*row, "target", i) for i, row in enumerate(target_rows)], columns=columns
     )
+    noise = pd.DataFrame(noise_rows, columns=columns)
+    clips = pd.concat([targets, noise], ignore_index=True) if len(noise) else targets
+    clips = clips.sort_values(
+        ["recording", "start_s", "source", "end_s"], kind="stable"
+    ).reset_index(drop=True)
     clips.insert(0, "uid", [f"{r}_{i:05d}" for i, r in enumerate(clips["recording"])])
-    split_of = assign_tape_splits(clips["tape"], variant["split"], seed)
-    clips["split"] = clips["tape"].map(split_of)
-    return clips, counts
+    is_target = clips["source"] == "target"
+    uid_of_target = dict(zip(clips.loc[is_target, "of"], clips.loc[is_target, "uid"]))
+    clips["target"] = clips["of"].map(uid_of_target)
+    clips["quality"] = clips["quality"].astype("Int64")
+    return clips.drop(columns="of")
 
 
-def check_clips(
-    clips: pd.DataFrame, annotations: pd.DataFrame, recordings: pd.DataFrame, margin_s: float
-) -> None:
-    """Raise with a table of offenders if a tape spans splits, noise meets an annotation,
-    clips repeat, or a clip leaves its recording."""
-    problems = []
-    spread = clips.groupby("tape")["split"].nunique()
-    if (spread > 1).any():
-        problems.append(
-            ("tape in several splits", clips[clips["tape"].isin(spread[spread > 1].index)])
-        )
-    noise = clips[clips["source"] == "noise"].merge(
-        annotations, on="recording", suffixes=("", "_a")
+def _splits(clips: pd.DataFrame, variant: dict) -> pd.Series:
+    """Split per clip: whole groups assigned by their targets; noise follows its target."""
+    group = clips[GROUP_COLUMN[variant["group_by"]]]
+    targets = clips["source"] == "target"
+    strata = clips["label"] + "|" + clips["quality"].astype("string").fillna("-")
+    split_of = assign_group_splits(
+        group[targets],
+        strata[targets],
+        variant["split"],
+        variant["seed"],
+        largest_first=variant["strategy"] == "proportional_by_tape",
     )
-    hits = noise[
-        (noise["start_s"] < noise["end_s_a"] + margin_s - 1e-9)
-        & (noise["end_s"] > noise["start_s_a"] - margin_s + 1e-9)
-    ]
-    if len(hits):
-        problems.append(("noise within margin_s of an annotation", hits))
+    return group.map(split_of)
+
+
+def check_clips(clips: pd.DataFrame, corpus: Corpus, margin_s: float, group_by: str) -> None:
+    """Raise with a table of offenders if a group spans splits, noise comes within `margin_s`
+    of an annotation or overlaps other noise, clips repeat, or a clip leaves its recording."""
+    problems = []
+    if group_by != "none":
+        spread = clips.groupby(group_by)["split"].nunique()
+        if (spread > 1).any():
+            rows = clips[clips[group_by].isin(spread[spread > 1].index)]
+            problems.append((f"{group_by} in several splits", rows))
+    noise = clips[clips["source"] == "noise"]
+    timeline = _Timeline(corpus.recordings)
+    near = timeline.overlapping(noise, corpus.annotations, margin_s)
+    if near.any():
+        problems.append(("noise within margin_s of an annotation", noise[near]))
+    crowded = timeline.self_overlapping(noise)
+    if crowded.any():
+        problems.append(("noise overlapping other noise", noise[crowded]))
     repeated = clips[clips.duplicated(["recording", "start_s", "end_s", "label"], keep=False)]
     if len(repeated):
         problems.append(("duplicate clips", repeated))
-    lengths = clips["recording"].map(dict(zip(recordings["recording"], recordings["duration_s"])))
-    outside = clips[(clips["start_s"] < 0) | (clips["end_s"] > lengths + 1e-9)]
+    lengths = clips["recording"].map(timeline.length)
+    outside = clips[(clips["start_s"] < 0) | ~(clips["end_s"] <= lengths + 1e-9)]
     if len(outside):
         problems.append(("clip outside its recording", outside))
     if problems:
@@ -149,42 +154,62 @@ def check_clips(
         raise DatasetCheckError(f"dataset checks failed:\n{text}")
 
 
+class _Timeline:
+    """All recordings laid end to end with gaps, so that interval overlaps across the
+    corpus are one sorted search instead of a join per recording."""
+
+    def __init__(self, recordings: pd.DataFrame):
+        self.length = dict(zip(recordings["recording"], recordings["duration_s"]))
+        gaps = recordings["duration_s"].to_numpy() + 1e6
+        self.offset = dict(
+            zip(recordings["recording"], np.concatenate([[0], np.cumsum(gaps)[:-1]]))
+        )
+
+    def _global(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        shift = frame["recording"].map(self.offset).to_numpy(dtype=float)
+        return frame["start_s"].to_numpy() + shift, frame["end_s"].to_numpy() + shift
+
+    def overlapping(self, clips: pd.DataFrame, busy: pd.DataFrame, margin_s: float) -> np.ndarray:
+        """Mask of `clips` that come closer than `margin_s` to an interval of `busy`."""
+        if clips.empty or busy.empty:
+            return np.zeros(len(clips), dtype=bool)
+        b_start, b_end = self._global(busy)
+        order = np.argsort(b_start, kind="stable")
+        b_start, b_end = b_start[order] - margin_s + 1e-9, b_end[order] + margin_s - 1e-9
+        reach = np.maximum.accumulate(b_end)  # the furthest end of the intervals up to here
+        c_start, c_end = self._global(clips)
+        before = np.searchsorted(b_start, c_end, side="left")  # intervals starting before c_end
+        return (before > 0) & (reach[np.maximum(before - 1, 0)] > c_start)
+
+    def self_overlapping(self, clips: pd.DataFrame) -> np.ndarray:
+        """Mask of `clips` that overlap an earlier one of `clips`."""
+        start, end = self._global(clips)
+        order = np.argsort(start, kind="stable")
+        reach = np.maximum.accumulate(end[order])
+        hit = np.zeros(len(clips), dtype=bool)
+        hit[order[1:]] = start[order][1:] < reach[:-1] - 1e-9
+        return hit
+
+
 def prepare_dataset(
     recordings_dir: str | Path,
-    annotations_dir: str | Path,
-    corpus: dict,
+    annotations: str | Path,
+    corpus_config: dict,
     variant: dict,
     out_dir: str | Path,
 ) -> pd.DataFrame:
-    """Build one dataset variant into `out_dir` (clips.csv, variant_index.json)."""
-    metadata = pd.read_csv(corpus["metadata"]) if corpus.get("metadata") else None
-    recordings, annotations = load_corpus(
-        recordings_dir, annotations_dir, corpus["label_column"], metadata
-    )
-    clips, mined = build_clips(recordings, annotations, corpus["labels"], variant, variant["seed"])
-    check_clips(clips, annotations, recordings, variant["margin_s"])
-    out_dir = Path(out_dir)
-    write_csv(out_dir / "clips.csv", clips, float_format="%.6f")
-    targets = clips[clips["source"] == "target"]
-    counts = clips.groupby(["split", "label"]).size()
-    meta = {
-        "seed": variant["seed"],
-        "labels": list(corpus["labels"]),
-        "clips": len(clips),
-        "counts": {
-            s: {lab: int(counts.get((s, lab), 0)) for lab in [*corpus["labels"], NOISE]}
-            for s in SPLITS
-        },
-        "noise_per_target_achieved": round((len(clips) - len(targets)) / max(len(targets), 1), 4),
-        "noise_fallback": mined["fallback"],
-        "noise_shortfall": mined["shortfall"],
-        "tapes": {
-            s: sorted(clips.loc[clips["split"] == s, "tape"].unique().tolist()) for s in SPLITS
-        },
-    }
-    write_json(out_dir / "variant_index.json", {"meta": meta, "entries": clips["uid"].tolist()})
-    if mined["shortfall"]:
-        log.warning(
-            "%d noise clip(s) could not be placed (no free slot on the tape)", mined["shortfall"]
-        )
+    """Build one dataset variant into `out_dir`; fail with every corpus problem at once.
+
+    `corpus_config` and `variant` are config sections; missing keys take their defaults.
+    """
+    corpus_config = section_with_defaults("corpus", corpus_config)
+    variant = section_with_defaults("dataset", variant)
+    corpus = load_corpus(recordings_dir, annotations, corpus_config)
+    corpus.problems.raise_errors()
+    labels = variant["labels"] or list(corpus_config["labels"])
+    clips, counts = build_clips(corpus, labels, variant)
+    check_clips(clips, corpus, variant["margin_s"], variant["group_by"])
+    write_variant(Path(out_dir), clips, corpus, labels, variant, counts)
+    if counts["shortfall"]:
+        log.warning("%d noise clip(s) could not be placed (no free slot)", counts["shortfall"])
     return clips

@@ -70,6 +70,7 @@ def make_demo_corpus(out_dir: str | Path, settings: DemoSettings) -> dict[str, i
         )
         metadata.append(
             {
+                "part": part,
                 "recording": name,
                 "site": site,
                 "latitude": lat,
@@ -79,7 +80,9 @@ def make_demo_corpus(out_dir: str | Path, settings: DemoSettings) -> dict[str, i
         )
         for label in calls["label"]:
             counts[f"{part}_{label}"] = counts.get(f"{part}_{label}", 0) + 1
-    write_csv(out_dir / "metadata.csv", pd.DataFrame(metadata))
+    metadata = pd.DataFrame(metadata)
+    for part, rows in metadata.groupby("part"):  # one per part: each lists only its recordings
+        write_csv(out_dir / part / "metadata.csv", rows.drop(columns="part"))
     return counts
 
 

@@ -1,10 +1,12 @@
-"""Noise clips mined from the same tape as their target, clear of every annotation.
+"""Noise clips mined from the same recording as their target, clear of every annotation.
 
 Free-interval bookkeeping is written here because no library samples positions from
 the complement of a set of intervals.
 """
 
 from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
 
 import numpy as np
 
@@ -24,56 +26,86 @@ def free_intervals(
     return free
 
 
-def draw_slot(
-    free: list[tuple[float, float]],
-    length_s: float,
-    rng: np.random.Generator,
-    within: tuple[float, float] | None = None,
-) -> float | None:
-    """A start time, uniform over all placements of a clip of `length_s` inside a free interval
-    (and inside `within`, when given); None when there is no room."""
-    starts = []
-    for a, b in free:
+class FreeTime:
+    """The free intervals of one recording, kept sorted and split as clips take time."""
+
+    def __init__(self, intervals: list[tuple[float, float]]):
+        self.starts = [a for a, _ in intervals]
+        self.ends = [b for _, b in intervals]
+
+    def draw(
+        self,
+        length_s: float,
+        rng: np.random.Generator,
+        within: tuple[float, float] | None = None,
+    ) -> float | None:
+        """A start, uniform over all placements of a clip of `length_s` in free time (and
+        inside `within`, when given); None when there is no room."""
+        first, last = 0, len(self.starts)
         if within is not None:
-            a, b = max(a, within[0]), min(b, within[1])
-        if b - a >= length_s:
-            starts.append((a, b - length_s))
-    if not starts:
-        return None
-    widths = np.array([hi - lo for lo, hi in starts]) + 1e-9
-    lo, hi = starts[rng.choice(len(starts), p=widths / widths.sum())]
-    return float(rng.uniform(lo, hi))
+            first = bisect_right(self.ends, within[0])
+            last = bisect_left(self.starts, within[1])
+        spans = []
+        for a, b in zip(self.starts[first:last], self.ends[first:last]):
+            if within is not None:
+                a, b = max(a, within[0]), min(b, within[1])
+            if b - a >= length_s:
+                spans.append((a, b - length_s))
+        if not spans:
+            return None
+        widths = np.array([hi - lo for lo, hi in spans]) + 1e-9
+        lo, hi = spans[rng.choice(len(spans), p=widths / widths.sum())]
+        return float(rng.uniform(lo, hi))
+
+    def take(self, start: float, end: float) -> None:
+        """Remove [start, end], which lies inside one free interval."""
+        i = bisect_right(self.starts, start) - 1
+        a, b = self.starts[i], self.ends[i]
+        pieces = [(x, y) for x, y in ((a, start), (end, b)) if y > x]
+        self.starts[i : i + 1] = [x for x, _ in pieces]
+        self.ends[i : i + 1] = [y for _, y in pieces]
+
+
+def noise_count(per_target: float, rng: np.random.Generator) -> int:
+    """The integer part of `per_target`, plus one with the probability of its fraction."""
+    whole = int(per_target)
+    fraction = per_target - whole
+    return whole + int(fraction > 0 and rng.random() < fraction)
 
 
 def mine_noise(
     duration_s: float,
     annotations: list[tuple[float, float]],
     targets: list[tuple[float, float]],
-    per_target: int,
+    per_target: float,
     margin_s: float,
     neighbourhood_s: float,
     rng: np.random.Generator,
+    length_s: float | None = None,
+    fallback: bool = True,
 ) -> tuple[list[tuple[int, float, float]], dict[str, int]]:
-    """Noise clips (target index, start_s, end_s), each as long as its target.
+    """Noise clips (target index, start_s, end_s) for the targets of one recording.
 
-    A clip is first sought within `neighbourhood_s` of its target, then anywhere on the
-    tape. Clips never come within `margin_s` of an annotation, nor overlap each other.
-    Returns the clips and counts of fallback uses and shortfalls.
+    Each clip is as long as its target, or `length_s` when given. It is first sought
+    within `neighbourhood_s` of its target, then (with `fallback`) anywhere on the
+    recording. Clips never come within `margin_s` of an annotation, nor overlap each other.
+    Returns the clips and counts of clips wanted, fallback uses and shortfalls.
     """
+    free = FreeTime(free_intervals(duration_s, annotations, margin_s))
     clips: list[tuple[int, float, float]] = []
-    counts = {"fallback": 0, "shortfall": 0}
+    counts = {"wanted": 0, "fallback": 0, "shortfall": 0}
     for index, (t_start, t_end) in enumerate(targets):
-        length = t_end - t_start
-        for _ in range(per_target):
-            busy = annotations + [(s, e) for _, s, e in clips]
-            free = free_intervals(duration_s, busy, margin_s)
-            near = (t_start - neighbourhood_s, t_end + neighbourhood_s)
-            start = draw_slot(free, length, rng, within=near)
-            if start is None:
-                start = draw_slot(free, length, rng)
+        length = t_end - t_start if length_s is None else length_s
+        near = (t_start - neighbourhood_s, t_end + neighbourhood_s)
+        for _ in range(noise_count(per_target, rng)):
+            counts["wanted"] += 1
+            start = free.draw(length, rng, within=near)
+            if start is None and fallback:
+                start = free.draw(length, rng)
                 counts["fallback"] += start is not None
             if start is None:
                 counts["shortfall"] += 1
                 continue
+            free.take(start, start + length)
             clips.append((index, start, start + length))
     return clips, counts

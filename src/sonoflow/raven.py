@@ -36,8 +36,7 @@ def read_selection_table(path: str | Path, label_column: str) -> pd.DataFrame:
     Rows with an empty label are dropped and logged.
     """
     path = Path(path)
-    raw = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, index_col=False)
-    columns = {c.strip().lower(): c for c in raw.columns}
+    raw, columns = read_raven_raw(path)
     wanted = [BEGIN, END, label_column.lower()]
     missing = [c for c in wanted if c not in columns]
     if missing:
@@ -69,6 +68,12 @@ def read_selection_table(path: str | Path, label_column: str) -> pd.DataFrame:
         log.warning("%s: dropped %d row(s) with an empty %r", path, empty.sum(), label_column)
     table = table[~empty]
     return table.drop(columns=["view"]).reset_index(drop=True)
+
+
+def read_raven_raw(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A Raven table as strings, and its columns by stripped lower-case name."""
+    raw = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, index_col=False)
+    return raw, {c.strip().lower(): c for c in raw.columns}
 
 
 def _column(raw: pd.DataFrame, columns: dict[str, str], name: str, default: str) -> pd.Series:

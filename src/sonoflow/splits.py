@@ -1,4 +1,4 @@
-"""Tape-disjoint train/val/test splits and grouped cross-validation folds."""
+"""Group-disjoint train/val/test splits and grouped cross-validation folds."""
 
 from __future__ import annotations
 
@@ -9,34 +9,49 @@ from sklearn.model_selection import StratifiedGroupKFold
 SPLITS = ("train", "val", "test")
 
 
-def assign_tape_splits(
-    clip_tapes: pd.Series, ratios: dict[str, float], seed: int
-) -> dict[str, str]:
-    """Whole tapes to splits, so that each split's share of clips approaches its ratio.
+def assign_group_splits(
+    groups: pd.Series,
+    strata: pd.Series,
+    ratios: dict[str, float],
+    seed: int,
+    largest_first: bool = False,
+) -> dict[object, str]:
+    """Whole groups to splits, so that each split's share of every stratum approaches its ratio.
 
-    Tapes go, largest first (ties in seeded random order), to the split furthest below
-    its target share. A split with a positive ratio gets at least one tape when there are
-    enough tapes.
+    `groups` and `strata` have one entry per clip (for example tape, and label x quality).
+    Groups are taken in seeded random order, or largest first (ties in seeded random
+    order), and each goes to the split whose shortfall, weighted by the group's own
+    strata, is largest; the ratios thus hold overall, small groups included. A split with
+    a positive ratio gets at least one group when there are enough groups.
+    No library does this: scikit-learn's group splitters give either folds of equal size
+    or a single random cut, not three shares stratified as far as groups allow.
     """
-    sizes = clip_tapes.value_counts()
+    table = pd.crosstab(groups.to_numpy(), strata.to_numpy(), dropna=False)
+    if table.to_numpy().sum() != len(groups):
+        raise ValueError("split assignment: groups and strata must not be missing")
+    counts = table.to_numpy(dtype=float)
     rng = np.random.default_rng(seed)
-    order = sizes.index.to_numpy()[rng.permutation(len(sizes))]
-    order = sorted(order, key=lambda tape: -sizes[tape])  # stable: random among equal sizes
-    total = float(sizes.sum())
-    wanted = {s: ratios.get(s, 0.0) / sum(ratios.values()) * total for s in SPLITS}
-    have = dict.fromkeys(SPLITS, 0.0)
-    empty = [s for s in SPLITS if wanted[s] > 0]
+    order = rng.permutation(len(table))
+    if largest_first:
+        order = order[np.argsort(-counts[order].sum(axis=1), kind="stable")]
+    total = counts.sum(axis=0)
+    share = np.array([ratios.get(s, 0.0) for s in SPLITS]) / sum(ratios.values())
+    have = np.zeros((len(SPLITS), counts.shape[1]))
+    open_splits = [i for i in range(len(SPLITS)) if share[i] > 0]
+    still_empty = list(open_splits)
     assignment = {}
-    for i, tape in enumerate(order):
-        remaining = len(order) - i
-        if empty and remaining <= len(empty):
-            split = empty[0]  # the last tapes go to splits that would otherwise stay empty
+    for n, g in enumerate(order):
+        remaining = len(order) - n
+        if still_empty and remaining <= len(still_empty):
+            split = still_empty[0]  # the last groups go to splits that would otherwise stay empty
         else:
-            split = max(SPLITS, key=lambda s: wanted[s] - have[s])
-        assignment[tape] = split
-        have[split] += sizes[tape]
-        if split in empty:
-            empty.remove(split)
+            shortfall = share[:, None] - have / total  # per split and stratum, as shares
+            score = shortfall @ counts[g]
+            split = max(open_splits, key=lambda s: (score[s], share[s]))
+        assignment[table.index[g]] = SPLITS[split]
+        have[split] += counts[g]
+        if split in still_empty:
+            still_empty.remove(split)
     return assignment
 
 

@@ -2,7 +2,6 @@ rule make_demo_corpus:
     output:
         train=directory(f"{DEMO}/train"),
         benchmark=directory(f"{DEMO}/benchmark"),
-        metadata=f"{DEMO}/metadata.csv",
         manifest=f"{DEMO}/manifest.json",
     log:
         "logs/make_demo_corpus/make_demo_corpus.log",

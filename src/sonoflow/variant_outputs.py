@@ -1,0 +1,154 @@
+"""What a dataset variant writes: clips table, index, per-tape Raven tables, stats and a plot.
+
+Every file is written atomically and deterministically (sorted keys, fixed float
+formats), so the same config gives byte-identical outputs.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .atomic import atomic_path, write_csv, write_json  # noqa: E402
+from .corpus import Corpus  # noqa: E402
+from .raven import write_selection_table  # noqa: E402
+from .splits import SPLITS  # noqa: E402
+
+NO_QUALITY = "-"
+
+
+def write_variant(
+    out_dir: Path,
+    clips: pd.DataFrame,
+    corpus: Corpus,
+    labels: list[str],
+    variant: dict,
+    counts: dict,
+) -> None:
+    write_csv(out_dir / "clips.csv", clips, float_format="%.6f")
+    stats = variant_stats(clips, labels, variant, counts)
+    write_json(out_dir / "stats.json", stats)
+    write_json(
+        out_dir / "variant_index.json",
+        {
+            "meta": stats,
+            "entries": {s: clips.loc[clips["split"] == s, "uid"].tolist() for s in SPLITS},
+        },
+    )
+    plot_counts(clips, out_dir / "stats.png")
+    write_tape_tables(out_dir / "selection_tables", clips, corpus.recordings)
+
+
+def _quality(clips: pd.DataFrame) -> pd.Series:
+    return clips["quality"].astype("string").fillna(NO_QUALITY)
+
+
+def variant_stats(clips: pd.DataFrame, labels: list[str], variant: dict, counts: dict) -> dict:
+    """Counts per split x label x quality, shares, the noise ratio and mining counts."""
+    targets = clips[clips["source"] == "target"]
+    cells = (
+        clips.assign(quality=_quality(clips), seconds=clips["end_s"] - clips["start_s"])
+        .groupby(["split", "label", "quality"], sort=True)
+        .agg(clips=("uid", "size"), seconds=("seconds", "sum"))
+        .reset_index()
+    )
+    per_split = clips.groupby("split").size()
+    group = {"tape": "tape", "recording": "recording", "none": "tape"}[variant["group_by"]]
+    return {
+        "strategy": variant["strategy"],
+        "seed": variant["seed"],
+        "group_by": variant["group_by"],
+        "labels": list(labels),
+        "ratios": variant["split"],
+        "clips": len(clips),
+        "targets": len(targets),
+        "noise": int(len(clips) - len(targets)),
+        "counts": {
+            "split": {s: int(per_split.get(s, 0)) for s in SPLITS},
+            "label": {k: int(v) for k, v in clips.groupby("label").size().items()},
+            "quality": {
+                k: int(v) for k, v in _quality(targets).value_counts().sort_index().items()
+            },
+            "split_label_quality": [
+                {**row, "seconds": round(row["seconds"], 6)} for row in cells.to_dict("records")
+            ],
+        },
+        "shares": {s: round(per_split.get(s, 0) / max(len(clips), 1), 4) for s in SPLITS},
+        "noise_per_target": {
+            "asked": variant["noise_per_target"],
+            "achieved": round((len(clips) - len(targets)) / max(len(targets), 1), 4),
+        },
+        "noise_mining": {k: int(v) for k, v in counts.items()},
+        f"{group}s": {
+            s: sorted(clips.loc[clips["split"] == s, group].unique().tolist()) for s in SPLITS
+        },
+    }
+
+
+def plot_counts(clips: pd.DataFrame, path: Path) -> None:
+    """Bars of clips per label x quality, one colour per split."""
+    table = (
+        clips.assign(cell=clips["label"] + " " + _quality(clips).map(lambda q: f"Q{q}"))
+        .groupby(["cell", "split"])
+        .size()
+        .unstack(fill_value=0)
+        .reindex(columns=list(SPLITS), fill_value=0)
+    )
+    fig, ax = plt.subplots(figsize=(max(4, 0.8 * len(table) + 2), 3.5))
+    table.plot.bar(ax=ax, width=0.8)
+    ax.set_xlabel("label and quality (Q- = no grade)")
+    ax.set_ylabel("clips")
+    ax.set_title("clips per split, label and quality")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
+
+
+def write_tape_tables(folder: Path, clips: pd.DataFrame, recordings: pd.DataFrame) -> None:
+    """One Raven table per tape with targets and noise.
+
+    `Begin File` and `File Offset (s)` place each clip in its recording; Begin Time runs
+    over the tape's recordings laid end to end in name order, as Raven shows a file list.
+    """
+    recordings = recordings.sort_values("recording")
+    offset = recordings.groupby("tape")["duration_s"].transform(lambda d: d.cumsum() - d)
+    start_of = dict(zip(recordings["recording"], offset))
+    nyquist = dict(zip(recordings["recording"], recordings["sample_rate"] / 2))
+    file_of = dict(zip(recordings["recording"], recordings["file"].map(lambda f: Path(f).name)))
+    for tape, rows in clips.groupby("tape", sort=True):
+        shift = rows["recording"].map(start_of)
+        events = pd.DataFrame(
+            {
+                "start_s": rows["start_s"] + shift,
+                "end_s": rows["end_s"] + shift,
+                "low_hz": 0.0,
+                "high_hz": rows["recording"].map(nyquist),
+                "Begin File": rows["recording"].map(file_of),
+                "File Offset (s)": rows["start_s"].map(lambda t: f"{t:.6f}"),
+                "Annotation": rows["label"],
+                "Quality": _quality(rows),
+                "Source": rows["source"],
+                "Split": rows["split"],
+                "Clip": rows["uid"],
+            }
+        ).sort_values(["start_s", "Clip"], kind="stable")
+        write_selection_table(
+            folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', str(tape))}.selections.txt",
+            events,
+            extra=[
+                "Begin File",
+                "File Offset (s)",
+                "Annotation",
+                "Quality",
+                "Source",
+                "Split",
+                "Clip",
+            ],
+        )

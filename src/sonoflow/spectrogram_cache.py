@@ -14,24 +14,33 @@ import pandas as pd
 import torch
 
 from .atomic import atomic_path, write_csv
-from .audio import load_mono
+from .audio import AudioError, Channel, load_mono
 from .features import FeatureFrontend, FeatureSettings, pad_frames, spectrogram_in_blocks
 
 log = logging.getLogger(__name__)
 
 
 def recording_spectrogram(
-    path: Path, frontend: FeatureFrontend, device: torch.device
+    path: Path, frontend: FeatureFrontend, device: torch.device, channel: Channel = "mix"
 ) -> torch.Tensor:
-    waveform = torch.from_numpy(load_mono(path, frontend.settings.sample_rate)).to(device)
+    waveform = torch.from_numpy(load_mono(path, frontend.settings.sample_rate, channel))
+    waveform = waveform.to(device)
     with torch.inference_mode():
         return spectrogram_in_blocks(frontend, waveform)
 
 
 def build_cache(
-    recordings: list[Path], settings: FeatureSettings, out_dir: str | Path
+    recordings: list[Path],
+    settings: FeatureSettings,
+    out_dir: str | Path,
+    channel: Channel = "mix",
+    skip_bad: bool = False,
 ) -> pd.DataFrame:
-    """Compute and store every recording's spectrogram; write and return the index."""
+    """Compute and store every recording's spectrogram; write and return the index.
+
+    `channel` is "mix" or a 0-based channel index. With `skip_bad`, recordings that cannot
+    be used (corpus.bad_audio: skip) are logged and left out instead of failing.
+    """
     out_dir = Path(out_dir)
     stems = [p.stem for p in recordings]
     duplicates = sorted({s for s in stems if stems.count(s) > 1})
@@ -40,7 +49,13 @@ def build_cache(
     frontend = FeatureFrontend(settings)
     rows = []
     for path in recordings:
-        spec = recording_spectrogram(path, frontend, torch.device("cpu"))
+        try:
+            spec = recording_spectrogram(path, frontend, torch.device("cpu"), channel)
+        except AudioError as err:
+            if not skip_bad:
+                raise
+            log.warning("skipped (corpus.bad_audio: skip): %s", err)
+            continue
         target = out_dir / "spectrograms" / f"{path.stem}.npy"
         with atomic_path(target) as tmp, open(tmp, "wb") as handle:
             np.save(handle, spec.numpy().astype(np.float16))

@@ -32,6 +32,7 @@ def write_variant(
     counts: dict,
 ) -> None:
     write_csv(out_dir / "clips.csv", clips, float_format="%.6f")
+    write_csv(out_dir / "recordings.csv", corpus.recordings, float_format="%.6f")
     stats = variant_stats(clips, labels, variant, counts)
     write_json(out_dir / "stats.json", stats)
     write_json(

@@ -13,5 +13,6 @@ rule cache_spectrograms:
     params:
         recordings=corpus_dirs()["recordings"],
         features=features_params,
+        audio=cache_audio_params(),
     script:
         "../scripts/cache_spectrograms.py"

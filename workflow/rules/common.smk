@@ -3,10 +3,11 @@
 
 from snakemake.exceptions import WorkflowError
 
+from sonoflow.annotations import FORMAT_SUFFIXES
 from sonoflow.audio import AUDIO_SUFFIXES
 from sonoflow.config import experiment_id, experiments
+from sonoflow.corpus import DEMO, corpus_paths
 
-DEMO = "results/demo_corpus"
 NAME = "[A-Za-z0-9_-]+"
 
 
@@ -41,23 +42,16 @@ def folder_files(directory, suffixes, key):
 
 
 def corpus_dirs():
-    corpus = config["corpus"]
-    if corpus["recordings"] == "demo":
-        return {
-            "recordings": f"{DEMO}/train/audio",
-            "annotations": f"{DEMO}/train/annotations",
-        }
-    if not corpus["annotations"]:
-        raise WorkflowError(
-            "config key corpus.annotations: required unless corpus.recordings is 'demo'"
-        )
-    return {"recordings": corpus["recordings"], "annotations": corpus["annotations"]}
+    try:
+        return corpus_paths(config["corpus"])
+    except ValueError as err:
+        raise WorkflowError(str(err))
 
 
 def corpus_params():
     corpus = dict(config["corpus"])
     if corpus["recordings"] == "demo":
-        corpus["metadata"] = f"{DEMO}/metadata.csv"
+        corpus["metadata"] = f"{DEMO}/train/metadata.csv"
     return corpus
 
 
@@ -66,7 +60,12 @@ def corpus_files(wildcards):
         return [f"{DEMO}/manifest.json"]
     dirs = corpus_dirs()
     files = folder_files(dirs["recordings"], AUDIO_SUFFIXES, "corpus.recordings")
-    files += folder_files(dirs["annotations"], (".txt",), "corpus.annotations")
+    annotations = Path(dirs["annotations"])
+    if annotations.is_file():
+        files.append(str(annotations))
+    else:
+        suffixes = FORMAT_SUFFIXES[config["corpus"]["annotation_format"]]
+        files += folder_files(annotations, suffixes, "corpus.annotations")
     if config["corpus"]["metadata"]:
         files.append(config["corpus"]["metadata"])
     return files
@@ -110,7 +109,51 @@ def benchmark_annotations(wildcards):
 
 
 def dataset_params(wildcards):
-    return config["datasets"][wildcards.dataset]
+    variant = config["datasets"][wildcards.dataset]
+    return {key: value for key, value in variant.items() if key != "export"}
+
+
+def cache_audio_params():
+    corpus = config["corpus"]
+    return {"channel": corpus["channel"], "bad_audio": corpus["bad_audio"]}
+
+
+EXPORT_KEYS = {"animal_spot": "animal_spot", "spectrograms": "spectrogram_png"}
+
+
+def dataset_outputs():
+    """Every variant in `datasets:` is prepared (and exported where asked), whichever
+    variants the experiments train on."""
+    files = []
+    for name, variant in config["datasets"].items():
+        files += expand(
+            "results/datasets/{d}/{f}",
+            d=name,
+            f=[
+                "clips.csv",
+                "variant_index.json",
+                "stats.json",
+                "stats.png",
+                "selection_tables",
+            ],
+        )
+        files += [
+            f"results/datasets/{name}/{folder}"
+            for folder, key in EXPORT_KEYS.items()
+            if variant["export"][key]
+        ]
+    return files
+
+
+def export_inputs(wildcards):
+    return {
+        "clips": f"results/datasets/{wildcards.dataset}/clips.csv",
+        "recordings": f"results/datasets/{wildcards.dataset}/recordings.csv",
+    }
+
+
+def export_params(wildcards):
+    return config["datasets"][wildcards.dataset]["export"]
 
 
 def features_params(wildcards):

@@ -4,6 +4,14 @@ rule prepare_dataset:
     output:
         clips="results/datasets/{dataset}/clips.csv",
         index="results/datasets/{dataset}/variant_index.json",
+        stats="results/datasets/{dataset}/stats.json",
+        plot=report(
+            "results/datasets/{dataset}/stats.png",
+            caption="../report/dataset_counts.rst",
+            category="Datasets",
+        ),
+        tables=directory("results/datasets/{dataset}/selection_tables"),
+        recordings="results/datasets/{dataset}/recordings.csv",
     log:
         "logs/prepare_dataset/{dataset}.log",
     benchmark:
@@ -16,3 +24,40 @@ rule prepare_dataset:
         variant=dataset_params,
     script:
         "../scripts/prepare_dataset.py"
+
+
+rule export_dataset:
+    input:
+        unpack(export_inputs),
+    output:
+        folder=directory("results/datasets/{dataset}/{export}"),
+    log:
+        "logs/export_dataset/{dataset}.{export}.log",
+    benchmark:
+        "benchmarks/export_dataset/{dataset}.{export}.tsv"
+    wildcard_constraints:
+        export="animal_spot|spectrograms",
+    conda:
+        "../../envs/sonoflow.yaml"
+    params:
+        export=export_params,
+        channel=config["corpus"]["channel"],
+    script:
+        "../scripts/export_dataset.py"
+
+
+rule check_corpus:
+    input:
+        corpus_files,
+    output:
+        "results/corpus_check.tsv",
+    log:
+        "logs/check_corpus/check_corpus.log",
+    benchmark:
+        "benchmarks/check_corpus/check_corpus.tsv"
+    conda:
+        "../../envs/sonoflow.yaml"
+    params:
+        corpus=corpus_params(),
+    script:
+        "../scripts/check_corpus.py"

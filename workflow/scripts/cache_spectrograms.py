@@ -11,5 +11,7 @@ index = build_cache(
     recordings,
     FeatureSettings.from_config(snakemake.params.features),
     Path(snakemake.output.index).parent,
+    channel=snakemake.params.audio["channel"],
+    skip_bad=snakemake.params.audio["bad_audio"] == "skip",
 )
 log.info("cached %d recordings, %d frames in all", len(index), index["frames"].sum())

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from sonoflow.dataset import prepare_dataset
 from sonoflow.logs import log_to
 
@@ -7,6 +9,6 @@ clips = prepare_dataset(
     snakemake.params.dirs["annotations"],
     snakemake.params.corpus,
     snakemake.params.variant,
-    out_dir=snakemake.output.clips.rsplit("/", 1)[0],
+    out_dir=Path(snakemake.output.clips).parent,
 )
 log.info("clips per split and label:\n%s", clips.groupby(["split", "label"]).size().to_string())

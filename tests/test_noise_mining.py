@@ -1,6 +1,7 @@
 import numpy as np
+import pytest
 
-from sonoflow.noise_mining import free_intervals, mine_noise
+from sonoflow.noise_mining import free_intervals, mine_noise, noise_count
 
 
 def _overlaps(a, b, margin=0.0):
@@ -47,3 +48,28 @@ def test_noise_has_target_length_and_shortfall_is_counted():
     assert all(abs((e - s) - 0.5) < 1e-9 for _, s, e in clips)
     assert len(clips) + counts["shortfall"] == 6
     assert counts["shortfall"] > 0  # a 4 s tape has no room for six clear half-second clips
+
+
+def test_fractional_noise_per_target_gives_integer_part_plus_a_chance_of_one():
+    rng = np.random.default_rng(2)
+    counts = np.array([noise_count(1.25, rng) for _ in range(4000)])
+    assert set(counts) == {1, 2}
+    assert counts.mean() == pytest.approx(1.25, abs=0.03)
+    assert {noise_count(2.0, rng) for _ in range(50)} == {2}
+    assert {noise_count(0.0, rng) for _ in range(50)} == {0}
+
+
+def test_fixed_noise_duration_and_fallback_are_counted():
+    # one target at the start; its neighbourhood (1 s) is busy, room only far away
+    annotations = [(0.0, 0.5), (0.6, 2.0)]
+    targets = [(0.0, 0.5)]
+    rng = np.random.default_rng(0)
+    clips, counts = mine_noise(
+        20.0, annotations, targets, 3, margin_s=0.1, neighbourhood_s=1.0, rng=rng, length_s=2.0
+    )
+    assert len(clips) == 3 and all(abs((e - s) - 2.0) < 1e-9 for _, s, e in clips)
+    assert counts == {"wanted": 3, "fallback": 3, "shortfall": 0}
+    clips, counts = mine_noise(
+        20.0, annotations, targets, 3, 0.1, 1.0, rng, length_s=2.0, fallback=False
+    )
+    assert clips == [] and counts == {"wanted": 3, "fallback": 0, "shortfall": 3}

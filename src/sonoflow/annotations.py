@@ -158,13 +158,13 @@ def _validated(
             "not a number",
             lambda i, c=column, n=name: f"{n} is not a number: {rows.at[i, c]!r}",
         )
-    start, end = numbers["start"], numbers["end"]
+    start, end = numbers["start"].astype(float), numbers["end"].astype(float)
     if "offset" in rows:  # multi-file Raven tables: times are file offsets
         offset = pd.to_numeric(rows["offset"].str.strip(), errors="coerce")
         report(
             offset.isna(), "not a number", lambda i: f"File Offset (s): {rows.at[i, 'offset']!r}"
         )
-        start, end = offset, offset + (end - start)
+        start, end = offset.astype(float), offset + (end - start)
     report(start < 0, "negative time", lambda i: f"starts at {start[i]} s, before the recording")
     report(
         end < start,

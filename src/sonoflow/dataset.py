@@ -115,12 +115,10 @@ def _splits(clips: pd.DataFrame, variant: dict) -> pd.Series:
     group = clips[GROUP_COLUMN[variant["group_by"]]]
     targets = clips["source"] == "target"
     strata = clips["label"] + "|" + clips["quality"].astype("string").fillna("-")
+    if variant["strategy"] == "proportional_by_tape":
+        strata = pd.Series("all", index=clips.index)  # shares of clips, not of each stratum
     split_of = assign_group_splits(
-        group[targets],
-        strata[targets],
-        variant["split"],
-        variant["seed"],
-        largest_first=variant["strategy"] == "proportional_by_tape",
+        group[targets], strata[targets], variant["split"], variant["seed"]
     )
     return group.map(split_of)
 

@@ -55,4 +55,5 @@ class Problems:
 
 
 def format_table(table: pd.DataFrame, max_rows: int = 50) -> str:
-    return table.to_string(index=False, max_rows=max_rows, max_colwidth=120)
+    # no column width limit: a truncated path would not name the file
+    return table.to_string(index=False, max_rows=max_rows, justify="left")

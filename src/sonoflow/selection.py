@@ -9,9 +9,9 @@ filters:
                                  poorest tape has (an equal share per tape)
   quality_and_tape_balanced      per label, every (tape, grade) cell keeps as many as
                                  the poorest cell has
-Downsampling picks at random with the variant's seed. The strategies differ in split
-assignment too (see splits.assign_group_splits): `proportional_by_tape` assigns whole
-groups largest first, the others in random order.
+Downsampling picks at random with the variant's seed. Splits are stratified by label and
+quality (splits.assign_group_splits), except with `proportional_by_tape`, which balances
+only the clip counts: whole groups, largest first, to the split with the largest shortfall.
 """
 
 from __future__ import annotations

@@ -14,15 +14,15 @@ def assign_group_splits(
     strata: pd.Series,
     ratios: dict[str, float],
     seed: int,
-    largest_first: bool = False,
 ) -> dict[object, str]:
     """Whole groups to splits, so that each split's share of every stratum approaches its ratio.
 
-    `groups` and `strata` have one entry per clip (for example tape, and label x quality).
-    Groups are taken in seeded random order, or largest first (ties in seeded random
-    order), and each goes to the split whose shortfall, weighted by the group's own
-    strata, is largest; the ratios thus hold overall, small groups included. A split with
-    a positive ratio gets at least one group when there are enough groups.
+    `groups` and `strata` have one entry per clip (for example tape, and label x quality;
+    one stratum for all clips gives plain proportional assignment). Groups are taken
+    largest first, ties in seeded random order, and each goes to the split whose
+    shortfall, weighted by the group's own strata, is largest; small groups come last and
+    fill what is missing, so the ratios hold overall. A split with a positive ratio gets
+    at least one group when there are enough groups.
     No library does this: scikit-learn's group splitters give either folds of equal size
     or a single random cut, not three shares stratified as far as groups allow.
     """
@@ -32,8 +32,7 @@ def assign_group_splits(
     counts = table.to_numpy(dtype=float)
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(table))
-    if largest_first:
-        order = order[np.argsort(-counts[order].sum(axis=1), kind="stable")]
+    order = order[np.argsort(-counts[order].sum(axis=1), kind="stable")]
     total = counts.sum(axis=0)
     share = np.array([ratios.get(s, 0.0) for s in SPLITS]) / sum(ratios.values())
     have = np.zeros((len(SPLITS), counts.shape[1]))

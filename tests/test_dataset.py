@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 import soundfile as sf
 from corpus_helpers import calls_corpus, write_raven, write_recording
+from workflow_helpers import ROOT
 
-from sonoflow.config import section_with_defaults
+from sonoflow.config import ConfigError, section_with_defaults, validate_config
 from sonoflow.corpus import load_corpus
 from sonoflow.dataset import DatasetCheckError, build_clips, check_clips, prepare_dataset
 from sonoflow.exports import export_animal_spot, export_spectrogram_pngs
@@ -232,10 +233,6 @@ def test_checks_fail_with_a_table_of_offenders(corpus_config):
 
 
 def test_variant_labels_unknown_to_corpus_fail_config(tmp_path):
-    from sonoflow.config import ConfigError, validate_config
-
-    from workflow_helpers import ROOT
-
     config = {"datasets": {"x": {"labels": ["owl"]}}}
     with pytest.raises(ConfigError, match=r"datasets.x.labels: \['owl'\] are not in corpus.labels"):
         validate_config(config, ROOT / "workflow/schemas/config.schema.yaml")

@@ -189,3 +189,19 @@ def test_ruff_is_clean():
     for args in (["check"], ["format", "--check"]):
         result = subprocess.run([ruff, *args, *paths], capture_output=True, text=True, cwd=ROOT)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_variant_is_prepared_but_only_listed_experiments_train(tmp_path):
+    config = copy.deepcopy(TINY_CONFIG)
+    config["datasets"]["balanced"] = {
+        "strategy": "tape_balanced",
+        "noise_per_target": 1.5,
+        "export": {"animal_spot": True},
+    }
+    config["experiments"] = [{"dataset": "default", "features": "mel32", "model": "tiny"}]
+    project = copy_project(tmp_path, config)
+    jobs = scheduled_jobs(project)
+    assert jobs["prepare_dataset"] == 2 and jobs["export_dataset"] == 1
+    assert jobs["train_fold"] == 2  # one experiment, two folds
+    result = snakemake(project, "--dry-run", "check_corpus")
+    assert "check_corpus" in result.stdout

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .audio import AUDIO_SUFFIXES
 from .problems import Problems
-from .raven import _drop_view_duplicates, read_raven_raw
+from .raven import drop_view_duplicates, read_raven_raw
 
 ANNOTATION_COLUMNS = [
     "recording",
@@ -89,7 +89,7 @@ def read_annotations(
                 )
                 continue
             rows["recording"] = stem
-        frames.append(_validated(rows.assign(file=str(path)), known, corpus, problems))
+        frames.append(rows.assign(file=str(path)))
     for stem, paths in matcher.claimed_twice():
         problems.by_policy(
             paths[1],
@@ -101,7 +101,12 @@ def read_annotations(
         )
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in ANNOTATION_COLUMNS})
-    table = pd.concat(frames, ignore_index=True)[ANNOTATION_COLUMNS]
+    # validated in one go: per-file pandas calls would dominate on corpora of many files
+    table = pd.concat(frames, ignore_index=True)
+    if "selection" in table:
+        table = drop_view_duplicates(table, within=["file"]).reset_index(drop=True)
+    table = _validated(table, known, corpus, problems)
+    table = table[ANNOTATION_COLUMNS]
     table = table[~table["file"].isin(matcher.second_claims())]
     return table.reset_index(drop=True)
 
@@ -139,7 +144,6 @@ def _validated(
     rows: pd.DataFrame, known: set[str], corpus: dict, problems: Problems
 ) -> pd.DataFrame:
     """Numbers parsed, labels stripped, quality read; bad rows reported and removed."""
-    path = rows["file"].iloc[0] if len(rows) else ""
     policy = corpus["bad_annotations"]
     rows = rows.reset_index(drop=True)
     bad = pd.Series(False, index=rows.index)
@@ -147,7 +151,8 @@ def _validated(
     def report(mask: pd.Series, check: str, detail) -> None:
         nonlocal bad
         for i in rows.index[mask & ~bad]:
-            problems.by_policy(path, rows.at[i, "row"], check, detail(i), policy, BAD_ROWS)
+            file, row = rows.at[i, "file"], rows.at[i, "row"]
+            problems.by_policy(file, row, check, detail(i), policy, BAD_ROWS)
         bad |= mask
 
     numbers = {}
@@ -159,12 +164,15 @@ def _validated(
             lambda i, c=column, n=name: f"{n} is not a number: {rows.at[i, c]!r}",
         )
     start, end = numbers["start"].astype(float), numbers["end"].astype(float)
-    if "offset" in rows:  # multi-file Raven tables: times are file offsets
+    if "offset" in rows:  # rows of multi-file Raven tables: times are file offsets
+        multi = rows["offset"].notna()
         offset = pd.to_numeric(rows["offset"].str.strip(), errors="coerce")
         report(
-            offset.isna(), "not a number", lambda i: f"File Offset (s): {rows.at[i, 'offset']!r}"
+            multi & offset.isna(),
+            "not a number",
+            lambda i: f"File Offset (s) is not a number: {rows.at[i, 'offset']!r}",
         )
-        start, end = offset.astype(float), offset + (end - start)
+        start, end = start.where(~multi, offset), end.where(~multi, offset + (end - start))
     report(start < 0, "negative time", lambda i: f"starts at {start[i]} s, before the recording")
     report(
         end < start,
@@ -182,7 +190,7 @@ def _validated(
     )
     empty = (labels == "") & ~bad
     for i in rows.index[empty]:
-        problems.add(path, rows.at[i, "row"], "empty label", "row has no label", "dropped")
+        problems.add(rows.at[i, "file"], rows.at[i, "row"], "empty label", "no label", "dropped")
     keep = ~bad & ~empty
     return pd.DataFrame(
         {
@@ -249,10 +257,9 @@ def _raven_rows(path: Path, corpus: dict, problems: Problems) -> pd.DataFrame | 
             rows[column] = raw[columns[name]]
     if multi:
         rows["recording"] = rows["recording"].map(recording_name)
-    if "selection" in columns:
+    if "selection" in columns:  # view duplicates are dropped once all files are read
         rows["selection"] = raw[columns["selection"]].str.strip()
         rows["view"] = raw[columns["view"]] if "view" in columns else ""
-        rows = _drop_view_duplicates(rows).drop(columns=["selection", "view"])
     return rows
 
 

@@ -62,7 +62,7 @@ def read_selection_table(path: str | Path, label_column: str) -> pd.DataFrame:
             f"{path}, line {row['row']}: End Time (s) {row['end_s']} is before "
             f"Begin Time (s) {row['start_s']}"
         )
-    table = _drop_view_duplicates(table)
+    table = drop_view_duplicates(table)
     empty = table["label"] == ""
     if empty.any():
         log.warning("%s: dropped %d row(s) with an empty %r", path, empty.sum(), label_column)
@@ -92,13 +92,20 @@ def _numbers(values: pd.Series, path: Path, column: str) -> pd.Series:
     return numbers.astype(float)
 
 
-def _drop_view_duplicates(table: pd.DataFrame) -> pd.DataFrame:
-    # A selection appears once per view; keep the spectrogram row where there is one.
-    if not table["selection"].astype(bool).any():
+def drop_view_duplicates(table: pd.DataFrame, within: list[str] | None = None) -> pd.DataFrame:
+    """One row per selection (per `within` columns too, such as the file of the row).
+
+    A selection appears once per view; the spectrogram row is kept where there is one.
+    Tables without selection numbers are returned as they are.
+    """
+    numbered = table["selection"].fillna("").astype(str).str.len() > 0
+    if not numbered.any():
         return table
-    table = table.assign(_spec=~table["view"].str.lower().str.startswith("spectrogram"))
-    table = table.sort_values(["_spec", "row"], kind="stable")
-    table = table.drop_duplicates(subset="selection", keep="first").sort_values("row")
+    keys = [*(within or []), "selection"]
+    table = table.assign(_spec=~table["view"].fillna("").str.lower().str.startswith("spectrogram"))
+    order = [*(within or []), "_spec", "row"]
+    kept = table[numbered].sort_values(order, kind="stable").drop_duplicates(subset=keys)
+    table = pd.concat([kept, table[~numbered]]).sort_values([*(within or []), "row"], kind="stable")
     return table.drop(columns="_spec")
 
 

@@ -17,7 +17,6 @@ import pandas as pd  # noqa: E402
 
 from .atomic import atomic_path, write_csv, write_json  # noqa: E402
 from .corpus import Corpus  # noqa: E402
-from .raven import write_selection_table  # noqa: E402
 from .splits import SPLITS  # noqa: E402
 
 NO_QUALITY = "-"
@@ -120,36 +119,34 @@ def write_tape_tables(folder: Path, clips: pd.DataFrame, recordings: pd.DataFram
     """
     recordings = recordings.sort_values("recording")
     offset = recordings.groupby("tape")["duration_s"].transform(lambda d: d.cumsum() - d)
-    start_of = dict(zip(recordings["recording"], offset))
-    nyquist = dict(zip(recordings["recording"], recordings["sample_rate"] / 2))
-    file_of = dict(zip(recordings["recording"], recordings["file"].map(lambda f: Path(f).name)))
-    for tape, rows in clips.groupby("tape", sort=True):
-        shift = rows["recording"].map(start_of)
-        events = pd.DataFrame(
-            {
-                "start_s": rows["start_s"] + shift,
-                "end_s": rows["end_s"] + shift,
-                "low_hz": 0.0,
-                "high_hz": rows["recording"].map(nyquist),
-                "Begin File": rows["recording"].map(file_of),
-                "File Offset (s)": rows["start_s"].map(lambda t: f"{t:.6f}"),
-                "Annotation": rows["label"],
-                "Quality": _quality(rows),
-                "Source": rows["source"],
-                "Split": rows["split"],
-                "Clip": rows["uid"],
-            }
-        ).sort_values(["start_s", "Clip"], kind="stable")
-        write_selection_table(
-            folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', str(tape))}.selections.txt",
-            events,
-            extra=[
-                "Begin File",
-                "File Offset (s)",
-                "Annotation",
-                "Quality",
-                "Source",
-                "Split",
-                "Clip",
-            ],
-        )
+    per_recording = pd.DataFrame(
+        {
+            "shift": offset.to_numpy(),
+            "nyquist": (recordings["sample_rate"] / 2).to_numpy(),
+            "file": recordings["file"].map(lambda f: Path(f).name).to_numpy(),
+        },
+        index=recordings["recording"].to_numpy(),
+    ).loc[clips["recording"]]
+    table = pd.DataFrame(
+        {
+            "tape": clips["tape"].to_numpy(),
+            "Begin Time (s)": clips["start_s"].to_numpy() + per_recording["shift"].to_numpy(),
+            "End Time (s)": clips["end_s"].to_numpy() + per_recording["shift"].to_numpy(),
+            "Low Freq (Hz)": 0.0,
+            "High Freq (Hz)": per_recording["nyquist"].to_numpy(),
+            "Begin File": per_recording["file"].to_numpy(),
+            "File Offset (s)": clips["start_s"].to_numpy(),
+            "Annotation": clips["label"].to_numpy(),
+            "Quality": _quality(clips).to_numpy(),
+            "Source": clips["source"].to_numpy(),
+            "Split": clips["split"].to_numpy(),
+            "Clip": clips["uid"].to_numpy(),
+        }
+    ).sort_values(["tape", "Begin Time (s)", "Clip"], kind="stable")
+    table.insert(1, "Selection", table.groupby("tape").cumcount() + 1)
+    table.insert(2, "View", "Spectrogram 1")
+    table.insert(3, "Channel", 1)
+    for tape, rows in table.groupby("tape", sort=True):
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", str(tape))
+        with atomic_path(folder / f"{name}.selections.txt") as tmp:
+            rows.drop(columns="tape").to_csv(tmp, sep="\t", index=False, float_format="%.6f")

@@ -342,7 +342,7 @@ def _pick(
         wanted = {**wanted, "quality": corpus["quality_column"]}
     missing = [name for name in wanted.values() if name.lower() not in columns]
     if missing:
-        found = [c for c in raw.columns if c.strip()]
+        found = [c for c in raw.columns if c.strip() and not c.startswith("Unnamed:")]
         problems.by_policy(
             path,
             0,

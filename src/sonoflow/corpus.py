@@ -86,7 +86,8 @@ def _recordings(directory, corpus: dict, problems: Problems, decode: bool) -> pd
                 load_mono(path, info.sample_rate, corpus["channel"])
         except AudioError as err:
             check = "bad audio"
-            problems.by_policy(path, 0, check, str(err), policy, "corpus.bad_audio")
+            detail = str(err).removeprefix(f"{path}: ")  # the file is its own column
+            problems.by_policy(path, 0, check, detail, policy, "corpus.bad_audio")
             continue
         rows.append(
             (path.stem, str(path), path.stem, info.duration_s, info.sample_rate, info.channels)

@@ -55,5 +55,14 @@ class Problems:
 
 
 def format_table(table: pd.DataFrame, max_rows: int = 50) -> str:
-    # no column width limit: a truncated path would not name the file
-    return table.to_string(index=False, max_rows=max_rows, justify="left")
+    """One line per problem: action, file (and line), check, detail; aligned, untruncated
+    (a cut path would not name the file)."""
+    where = table["file"] + table["row"].map(lambda r: f", line {r}" if r else "")
+    check = table["check"] + ":"
+    lines = [
+        f"{a:<7}  {w:<{where.str.len().max()}}  {c:<{check.str.len().max()}}  {d}"
+        for a, w, c, d in zip(table["action"], where, check, table["detail"])
+    ]
+    if len(lines) > max_rows:
+        lines = [*lines[:max_rows], f"... and {len(lines) - max_rows} more"]
+    return "\n".join(lines)

@@ -5,13 +5,16 @@ import pandas as pd
 import soundfile as sf
 import torch
 
-from sonoflow.dataset import load_corpus
+from sonoflow.config import section_with_defaults
+from sonoflow.corpus import load_corpus
 from sonoflow.demo_corpus import DemoSettings, make_demo_corpus
 from sonoflow.features import FeatureFrontend, FeatureSettings
 
 SMALL = DemoSettings(
     seed=3, train_tapes=3, tape_duration_s=(8, 12), benchmark_tapes=1, benchmark_duration_s=10
 )
+
+CORPUS = section_with_defaults("corpus", {"label_column": "annotation"})
 
 
 def _digest(folder):
@@ -32,9 +35,9 @@ def test_same_seed_gives_identical_files(tmp_path):
 
 def test_corpus_has_both_call_types_in_readable_raven_tables(tmp_path):
     make_demo_corpus(tmp_path, SMALL)
-    recordings, annotations = load_corpus(
-        tmp_path / "train/audio", tmp_path / "train/annotations", "annotation"
-    )
+    corpus = load_corpus(tmp_path / "train/audio", tmp_path / "train/annotations", CORPUS)
+    recordings, annotations = corpus.recordings, corpus.annotations
+    assert corpus.problems.frame().empty
     assert len(recordings) == 3
     assert set(annotations["label"]) == {"hum", "chirp"}
     hums = annotations[annotations["label"] == "hum"]
@@ -67,9 +70,9 @@ def test_loud_sounds_in_the_chirp_band_are_not_all_chirps(tmp_path):
     settings = FeatureSettings(scale="linear", n_bins=8, fmin=2000, fmax=6000)
     band = FeatureFrontend(settings)(torch.from_numpy(audio)).mean(dim=0).numpy()
     times = np.arange(len(band)) * settings.frame_s
-    _, annotations = load_corpus(
-        tmp_path / "train/audio", tmp_path / "train/annotations", "annotation"
-    )
+    annotations = load_corpus(
+        tmp_path / "train/audio", tmp_path / "train/annotations", CORPUS
+    ).annotations
     chirps = annotations[(annotations["recording"] == "tape01") & (annotations["label"] == "chirp")]
     in_chirp = np.zeros(len(band), dtype=bool)
     for start, end in zip(chirps["start_s"], chirps["end_s"]):

@@ -90,3 +90,15 @@ def test_header_info_without_decoding(shared_data):
     assert (info.sample_rate, info.channels) == (44100, 1)
     assert info.duration_s == pytest.approx(44.6, abs=0.1)
     assert audio_info(shared_data / "real-audio/stereo.wav").channels == 2
+
+
+def test_cache_skips_unusable_recordings_only_when_asked(shared_data, tmp_path):
+    from sonoflow.features import FeatureSettings
+    from sonoflow.spectrogram_cache import build_cache
+
+    settings = FeatureSettings(sample_rate=8000, n_bins=16, fmax=4000)
+    files = [shared_data / "real-audio/empty_2c.wav", shared_data / "real-audio/aru_1.wav"]
+    with pytest.raises(AudioError, match="empty_2c.wav: no samples"):
+        build_cache(files, settings, tmp_path / "strict")
+    index = build_cache(files, settings, tmp_path / "lenient", skip_bad=True)
+    assert index["recording"].tolist() == ["aru_1"]

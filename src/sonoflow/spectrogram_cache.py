@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 
 from .atomic import atomic_path, write_csv
-from .audio import AudioError, Channel, load_mono
+from .audio import AudioError, Channel, audio_info, load_mono
 from .features import FeatureFrontend, FeatureSettings, pad_frames, spectrogram_in_blocks
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ def build_cache(
     rows = []
     for path in recordings:
         try:
+            if audio_info(path).frames == 0:
+                raise AudioError(f"{path}: no samples (header only)")
             spec = recording_spectrogram(path, frontend, torch.device("cpu"), channel)
         except AudioError as err:
             if not skip_bad:

@@ -70,7 +70,10 @@ def reference(files, settings):
 
         def container(events, name=name):
             return MetaDataContainer(
-                [{"filename": name, "event_label": x, "onset": s, "offset": e} for s, e, x in events]
+                [
+                    {"filename": name, "event_label": x, "onset": s, "offset": e}
+                    for s, e, x in events
+                ]
             )
 
         metric.evaluate(container(ref), container(est))

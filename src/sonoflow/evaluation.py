@@ -261,7 +261,9 @@ def _add_sweep_summary(table: pd.DataFrame) -> pd.DataFrame:
             rows["recall"].to_numpy(float), rows["precision"].to_numpy(float)
         )
         f1 = rows["f1"]
-        rows["best_f1_threshold"] = rows.loc[f1.idxmax(), "threshold"] if f1.notna().any() else np.nan
+        rows["best_f1_threshold"] = (
+            rows.loc[f1.idxmax(), "threshold"] if f1.notna().any() else np.nan
+        )
         parts.append(rows)
     return pd.concat(parts, ignore_index=True)
 

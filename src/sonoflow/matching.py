@@ -50,9 +50,7 @@ def eligible_pairs(reference: np.ndarray, estimated: np.ndarray, settings: dict)
     raise ValueError(f"evaluation.match: unknown matching mode {settings['match']!r}")
 
 
-def largest_matching(
-    eligible: np.ndarray, iou: np.ndarray
-) -> list[tuple[int, int, float]]:
+def largest_matching(eligible: np.ndarray, iou: np.ndarray) -> list[tuple[int, int, float]]:
     """Maximum-cardinality one-to-one matching among `eligible` pairs, ties broken by total IoU.
 
     Each eligible pair weighs (1 + n + m) + IoU and the assignment maximises the total weight;

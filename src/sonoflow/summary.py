@@ -57,7 +57,9 @@ def plot_f1_by_threshold(metrics: pd.DataFrame, path: str | Path) -> None:
     fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True)
     for ax, measure in zip(axes, ("precision", "recall", "f1")):
         for (experiment, benchmark), rows in overall.groupby(["experiment", "benchmark"]):
-            ax.plot(rows["threshold"], rows[measure], marker=".", label=f"{experiment} / {benchmark}")
+            ax.plot(
+                rows["threshold"], rows[measure], marker=".", label=f"{experiment} / {benchmark}"
+            )
         ax.set(xlabel="threshold", ylabel=f"{measure} (all classes)", ylim=(0, 1), title=measure)
         ax.grid(alpha=0.3)
     axes[-1].legend(fontsize="x-small")

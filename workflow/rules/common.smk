@@ -209,6 +209,8 @@ def summary_outputs():
         "results/plots/training_history.png",
         "results/gpu_check.txt",
         *expand(
-            "results/evaluation/{e}/{b}/excerpt.png", e=EXPERIMENTS, b=config["benchmarks"]
+            "results/evaluation/{e}/{b}/excerpt.png",
+            e=EXPERIMENTS,
+            b=config["benchmarks"],
         ),
     ]

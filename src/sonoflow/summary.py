@@ -29,7 +29,7 @@ def collect_metrics(paths: list[str | Path]) -> pd.DataFrame:
 def leaderboard(metrics: pd.DataFrame) -> pd.DataFrame:
     """Best overall F1 per experiment x benchmark, with the threshold that gives it, the average
     precision over the sweep, and the F1 of a detector that fires everywhere (threshold 0)."""
-    overall = metrics[(metrics["class"] == "all") & metrics["f1"].notna()]
+    overall = metrics[(metrics["class"] == "all") & metrics["f1"].notna()].reset_index(drop=True)
     best = overall.loc[overall.groupby(["experiment", "benchmark"])["f1"].idxmax()]
     board = best[
         ["experiment", "benchmark", "threshold", "precision", "recall", "f1", "average_precision"]

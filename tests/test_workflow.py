@@ -29,11 +29,19 @@ def finished_run(tiny_local_run):
 
 def test_full_run_writes_metrics_models_events_and_plots(finished_run):
     metrics = pd.read_csv(finished_run / "results/metrics.csv")
-    assert set(metrics["class"]) == {"hum", "chirp", "all"}
-    assert set(metrics["threshold"]) == {0.0, 0.5, 0.8}
-    assert len(metrics) == 2 * 1 * 3 * 3  # experiment x benchmark x threshold x class
+    assert set(metrics["class"]) == {"hum", "chirp", "all", "macro"}
+    # the configured thresholds plus the sweep's 0, 0.25, ..., 1
+    assert set(metrics["threshold"]) == {0.0, 0.25, 0.5, 0.75, 0.8, 1.0}
+    assert len(metrics) == 2 * 1 * 6 * 4  # experiment x benchmark x threshold x class
     assert set(metrics["experiment"]) == {EXPERIMENT, "default.mel32.tiny_b"}
-    assert metrics[["precision", "recall", "f1"]].stack().between(0, 1).all()
+    rates = metrics[["precision", "recall", "f1", "segment_f1", "average_precision"]]
+    assert rates.stack().dropna().between(0, 1).all()
+    assert {"onset_error_ms", "offset_error_ms", "count_pearson", "best_f1_threshold"} <= set(
+        metrics.columns
+    )
+    per_tape = pd.read_csv(finished_run / "results/metrics_per_tape.csv")
+    assert len(per_tape) == 2 * 6 * 2  # experiment x threshold x class, one benchmark tape
+    assert {"recording", "tp", "fp", "fn", "recall"} <= set(per_tape.columns)
     overall = metrics[(metrics["class"] == "all") & (metrics["experiment"] == EXPERIMENT)]
     overall = overall.set_index("threshold")
     # firing everywhere gives one event per recording and class: at most 2 true positives
@@ -64,7 +72,14 @@ def test_full_run_writes_metrics_models_events_and_plots(finished_run):
     scores = pd.read_parquet(predictions / "shard0.parquet")
     assert list(scores.columns) == ["recording", "start_s", "end_s", "hum", "chirp", "noise"]
     assert scores[["hum", "chirp", "noise"]].sum(axis=1).round(4).eq(1).all()
-    assert (finished_run / "results/plots/f1_by_threshold.png").stat().st_size > 1000
+    for plot in ("f1_by_threshold", "pr_curves", "per_tape_recall", "recall_by_quality"):
+        assert (finished_run / f"results/plots/{plot}.png").stat().st_size > 1000
+    assert (
+        finished_run / f"results/evaluation/{EXPERIMENT}/demo/excerpt.png"
+    ).stat().st_size > 1000
+    assert (
+        "audio scored" in (finished_run / f"logs/predict/{EXPERIMENT}.demo.shard0.log").read_text()
+    )
     assert (finished_run / "logs/train_fold" / f"{EXPERIMENT}.fold0.log").read_text()
     assert (finished_run / "benchmarks/predict" / f"{EXPERIMENT}.demo.shard0.tsv").exists()
 
@@ -165,7 +180,8 @@ def test_snakefmt_is_clean():
 def test_report_is_made_from_a_finished_run(finished_run):
     snakemake(finished_run, "--report", "report.html")
     report = (finished_run / "report.html").read_text(errors="replace")
-    assert "f1_by_threshold.png" in report and "training_history.png" in report
+    for name in ("f1_by_threshold", "training_history", "pr_curves", "per_tape_recall", "excerpt"):
+        assert f"{name}.png" in report, name
 
 
 def test_missing_corpus_folder_names_the_config_key(tmp_path):

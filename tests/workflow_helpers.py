@@ -34,7 +34,7 @@ TINY_CONFIG = {
     "benchmarks": {
         "demo": {"recordings": "demo", "hop_s": 0.1, "shards": 2}
     },  # one tape: a shard stays empty
-    "evaluation": {"thresholds": [0.0, 0.5, 0.8], "min_iou": 0.3},
+    "evaluation": {"thresholds": [0.0, 0.5, 0.8], "sweep_steps": 4, "min_iou": 0.3},
 }
 
 

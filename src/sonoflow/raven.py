@@ -28,8 +28,13 @@ class AnnotationError(ValueError):
     """An annotation file that cannot be used, with the file and row named."""
 
 
-def read_selection_table(path: str | Path, label_column: str) -> pd.DataFrame:
+def read_selection_table(
+    path: str | Path, label_column: str, keep: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Annotations of one Raven table as (selection, start_s, end_s, low_hz, high_hz, label).
+
+    Columns named in `keep` (matched case-insensitively) come along as text, under their
+    lower-cased names; a table without one gets it empty.
 
     Column names are matched case-insensitively. Raven writes one row per view
     (Waveform 1, Spectrogram 1, ...) for the same selection; those duplicates are dropped.
@@ -54,6 +59,8 @@ def read_selection_table(path: str | Path, label_column: str) -> pd.DataFrame:
             "label": raw[columns[label_column.lower()]].str.strip(),
         }
     )
+    for name in keep:
+        table[name.lower()] = _column(raw, columns, name.lower(), default="").str.strip()
     table["row"] = table.index + 2  # 1-based file line, after the header
     bad = table[table["end_s"] < table["start_s"]]
     if len(bad):

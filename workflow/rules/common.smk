@@ -211,6 +211,10 @@ def benchmark_annotation_dir(wildcards):
     return benchmark_dirs(wildcards.benchmark)["annotations"]
 
 
+def benchmark_recording_dir(wildcards):
+    return benchmark_dirs(wildcards.benchmark)["recordings"]
+
+
 def evaluation_params(wildcards):
     return {
         **config["evaluation"],
@@ -225,6 +229,11 @@ def summary_inputs(wildcards):
             e=EXPERIMENTS,
             b=config["benchmarks"],
         ),
+        "per_tape": expand(
+            "results/evaluation/{e}/{b}/metrics_per_tape.csv",
+            e=EXPERIMENTS,
+            b=config["benchmarks"],
+        ),
         "histories": expand(
             "results/models/{e}/fold{k}/history.csv", e=EXPERIMENTS, k=FOLDS
         ),
@@ -234,8 +243,17 @@ def summary_inputs(wildcards):
 def summary_outputs():
     return [
         "results/metrics.csv",
+        "results/metrics_per_tape.csv",
         "results/leaderboard.csv",
         "results/plots/f1_by_threshold.png",
+        "results/plots/pr_curves.png",
+        "results/plots/per_tape_recall.png",
+        "results/plots/recall_by_quality.png",
         "results/plots/training_history.png",
         "results/gpu_check.txt",
+        *expand(
+            "results/evaluation/{e}/{b}/excerpt.png",
+            e=EXPERIMENTS,
+            b=config["benchmarks"],
+        ),
     ]

@@ -2,9 +2,18 @@ rule evaluate:
     input:
         scores=prediction_shards,
         annotations=benchmark_annotations,
+        recordings=benchmark_recordings,
     output:
         metrics="results/evaluation/{experiment}/{benchmark}/metrics.csv",
+        per_tape="results/evaluation/{experiment}/{benchmark}/metrics_per_tape.csv",
         events=directory("results/evaluation/{experiment}/{benchmark}/events"),
+        excerpt=report(
+            "results/evaluation/{experiment}/{benchmark}/excerpt.png",
+            caption="../report/excerpt.rst",
+            category="Detections",
+            subcategory="{benchmark}",
+            labels={"experiment": "{experiment}"},
+        ),
     log:
         "logs/evaluate/{experiment}.{benchmark}.log",
     benchmark:
@@ -14,6 +23,7 @@ rule evaluate:
     params:
         evaluation=evaluation_params,
         annotations=benchmark_annotation_dir,
+        recordings=benchmark_recording_dir,
         labels=config["corpus"]["labels"],
         label_column=config["corpus"]["label_column"],
     script:

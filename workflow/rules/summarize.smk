@@ -3,10 +3,26 @@ rule summarize:
         unpack(summary_inputs),
     output:
         metrics="results/metrics.csv",
+        per_tape="results/metrics_per_tape.csv",
         leaderboard="results/leaderboard.csv",
         f1_plot=report(
             "results/plots/f1_by_threshold.png",
             caption="../report/f1_by_threshold.rst",
+            category="Evaluation",
+        ),
+        pr_plot=report(
+            "results/plots/pr_curves.png",
+            caption="../report/pr_curves.rst",
+            category="Evaluation",
+        ),
+        per_tape_plot=report(
+            "results/plots/per_tape_recall.png",
+            caption="../report/per_tape_recall.rst",
+            category="Evaluation",
+        ),
+        quality_plot=report(
+            "results/plots/recall_by_quality.png",
+            caption="../report/recall_by_quality.rst",
             category="Evaluation",
         ),
         history_plot=report(

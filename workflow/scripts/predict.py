@@ -21,6 +21,8 @@ scores = predict_recordings(
     hop_s=bench["hop_s"],
     batch_size=bench["batch_size"],
     threads=snakemake.threads,
+    channel=bench["channel"],
+    block_s=bench["block_s"],
 )
 with atomic_path(snakemake.output.scores) as tmp:
     scores.to_parquet(tmp, index=False)

@@ -53,7 +53,7 @@ def plot_f1_by_threshold(metrics: pd.DataFrame, path: str | Path) -> None:
     )
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_training_history(histories: dict[str, pd.DataFrame], path: str | Path) -> None:
@@ -63,10 +63,16 @@ def plot_training_history(histories: dict[str, pd.DataFrame], path: str | Path) 
     ax.set(xlabel="epoch", ylabel="validation macro-F1", ylim=(0, 1), title="Training per fold")
     ax.legend(fontsize="x-small")
     ax.grid(alpha=0.3)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
-def _save(fig, path: str | Path) -> None:
+def new_figure(size: tuple[float, float] = (6, 4)):
+    fig, ax = plt.subplots(figsize=size)
+    ax.grid(alpha=0.3)
+    return fig, ax
+
+
+def save_figure(fig, path: str | Path) -> None:
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png", dpi=120)

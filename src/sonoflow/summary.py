@@ -66,10 +66,12 @@ def plot_training_history(histories: dict[str, pd.DataFrame], path: str | Path) 
     save_figure(fig, path)
 
 
-def new_figure(size: tuple[float, float] = (6, 4)):
-    fig, ax = plt.subplots(figsize=size)
-    ax.grid(alpha=0.3)
-    return fig, ax
+def new_figure(size: tuple[float, float] = (6, 4), ncols: int = 1):
+    """A figure with `ncols` gridded axes side by side: (fig, ax) or (fig, [ax, ...])."""
+    fig, axes = plt.subplots(1, ncols, figsize=size, squeeze=False)
+    for ax in axes[0]:
+        ax.grid(alpha=0.3)
+    return fig, axes[0][0] if ncols == 1 else list(axes[0])
 
 
 def save_figure(fig, path: str | Path) -> None:

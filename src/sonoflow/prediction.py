@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 
 from .features import FeatureFrontend, FeatureSettings, frame_windows
+from .metadata import metadata_batch, metadata_vector
 from .models import load_weights, pick_device
 from .spectrogram_cache import recording_spectrogram
 
@@ -33,8 +34,13 @@ def predict_recordings(
     hop_s: float,
     batch_size: int = 64,
     threads: int = 1,
+    metadata_csv: str | Path | None = None,
+    metadata_key: str = "benchmarks.NAME.metadata",
 ) -> pd.DataFrame:
-    """Scores per window: recording, start_s, end_s and one column per class, folds averaged."""
+    """Scores per window: recording, start_s, end_s and one column per class, folds averaged.
+
+    Models with metadata fusion read each recording's row of `metadata_csv` (config key
+    `metadata_key`)."""
     torch.set_num_threads(max(1, threads))
     device = pick_device()
     models, checkpoints = zip(*(load_weights(p, device) for p in model_paths))
@@ -48,7 +54,8 @@ def predict_recordings(
     for path in recordings:
         spectrogram = recording_spectrogram(path, frontend, device)
         windows = frame_windows(spectrogram, settings.frames_per_window, step)
-        scores = score_windows(windows, frontend, models, batch_size)
+        vectors = [metadata_vector(c, path.stem, metadata_csv, metadata_key) for c in checkpoints]
+        scores = score_windows(windows, frontend, models, batch_size, vectors)
         starts = np.arange(len(windows)) * step * settings.frame_s
         frame = pd.DataFrame(scores, columns=classes)
         frame.insert(0, "end_s", starts + settings.window_s)
@@ -63,13 +70,20 @@ def predict_recordings(
 
 
 def score_windows(
-    windows: torch.Tensor, frontend: FeatureFrontend, models, batch_size: int
+    windows: torch.Tensor, frontend: FeatureFrontend, models, batch_size: int, vectors=None
 ) -> np.ndarray:
-    """Softmax probabilities averaged over the fold models, batch by batch."""
+    """Probabilities (softmax, or sigmoid for multi-label models) averaged over the fold
+    models, batch by batch; `vectors`: each model's metadata vector of the recording, or None."""
+    vectors = vectors or [None] * len(models)
     out = []
     with torch.inference_mode():
         for first in range(0, len(windows), batch_size):
             batch = frontend.normalize(windows[first : first + batch_size]).unsqueeze(1)
-            probs = torch.stack([m(batch).softmax(dim=1) for m in models]).mean(dim=0)
+            probs = torch.stack(
+                [
+                    m.probabilities(batch, metadata_batch(v, len(batch), batch.device))
+                    for m, v in zip(models, vectors)
+                ]
+            ).mean(dim=0)
             out.append(probs.float().cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, 0))

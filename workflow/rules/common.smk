@@ -197,10 +197,10 @@ def experiment_outputs():
 
 
 def benchmark_params(wildcards):
-    return {
-        **config["benchmarks"][wildcards.benchmark],
-        **benchmark_dirs(wildcards.benchmark),
-    }
+    bench = dict(config["benchmarks"][wildcards.benchmark])
+    if bench["recordings"] == "demo":
+        bench["metadata"] = f"{DEMO}/metadata.csv"
+    return {**bench, **benchmark_dirs(wildcards.benchmark)}
 
 
 def prediction_shards(wildcards):

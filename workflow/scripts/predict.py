@@ -21,6 +21,8 @@ scores = predict_recordings(
     hop_s=bench["hop_s"],
     batch_size=bench["batch_size"],
     threads=snakemake.threads,
+    metadata_csv=bench["metadata"],
+    metadata_key=f"benchmarks.{snakemake.wildcards.benchmark}.metadata",
 )
 with atomic_path(snakemake.output.scores) as tmp:
     scores.to_parquet(tmp, index=False)

@@ -19,6 +19,7 @@ def class_counts(targets: np.ndarray, n_classes: int) -> np.ndarray:
 
 def balanced_weights(counts: np.ndarray) -> np.ndarray:
     """n / (k * count_c), scikit-learn's `balanced`; absent classes get weight 0."""
+    counts = np.asarray(counts, dtype=float)
     present = counts > 0
     weights = np.zeros_like(counts)
     weights[present] = counts.sum() / (present.sum() * counts[present])

@@ -85,7 +85,7 @@ def encode(table: pd.DataFrame, encoder: dict, source: str = "metadata") -> np.n
         bad = table.index[times.isna()].tolist()
         if bad:
             raise ValueError(f"{source}: unreadable {spec['datetime']!r} for recording(s) {bad}")
-        day = 2 * np.pi * (times.dt.dayofyear.to_numpy() - 1) / 365.25
+        day = 2 * np.pi * (times.dt.day_of_year.to_numpy() - 1) / 365.25
         hour = 2 * np.pi * (times.dt.hour.to_numpy() + times.dt.minute.to_numpy() / 60) / 24
         parts += [np.sin(day), np.cos(day), np.sin(hour), np.cos(hour)]
     for column, (mean, std) in encoder["numeric"].items():

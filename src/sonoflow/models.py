@@ -33,6 +33,8 @@ BAND_MLP = "band_mlp"
 # Models whose pretrained weights are another model's (the attention is added after loading).
 WEIGHTS_SOURCE = {"convnext_tiny_cbam": "convnext_tiny"}
 WEIGHTS_DIR = Path("resources/weights")
+# CNNs downsample by up to 32; smaller windows (few bins or frames) are padded to this.
+MIN_SIDE = 32
 
 
 @cache
@@ -143,7 +145,7 @@ class Detector(nn.Module):
         return self.fusion != "none"
 
     def forward(self, x: torch.Tensor, metadata: torch.Tensor | None = None) -> torch.Tensor:
-        if self.pad_to is not None:  # a ViT needs whole patches; 0 is the normalised mean
+        if self.pad_to is not None:  # whole ViT patches, or a CNN's least size; 0 is the mean
             x = nn.functional.pad(
                 x, (0, self.pad_to[1] - x.shape[-1], 0, self.pad_to[0] - x.shape[-2])
             )
@@ -191,6 +193,8 @@ def build_model(
             patch = 16 if "patch16" in name else 32 if "patch32" in name else 8
             pad_to = tuple(math.ceil(n / patch) * patch for n in input_shape)
             kwargs["img_size"] = pad_to
+        elif min(input_shape) < MIN_SIDE:
+            pad_to = tuple(max(n, MIN_SIDE) for n in input_shape)
         weights = pretrained_file(model_config) if load_pretrained else None
         if weights is not None:
             if not weights.exists():

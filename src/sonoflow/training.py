@@ -412,7 +412,7 @@ def _choose_lr(
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        return float(loss)
+        return float(loss.detach())
 
     spec = config["lr_range_test"]
     curve, chosen = lr_range_test(step, spec["start"], spec["end"], spec["steps"])
@@ -467,7 +467,7 @@ def _run_epoch(
                 scheduler.step()
                 if stop is not None:
                     stop.check()
-            total_loss += float(loss) * len(y)
+            total_loss += float(loss.detach()) * len(y)
             if multi_label:
                 predicted.append((logits.float().sigmoid() > 0.5).cpu())
             else:

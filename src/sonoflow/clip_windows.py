@@ -39,46 +39,52 @@ class ClipWindows(Dataset):
         self.cache, self.frontend, self.augment, self.seed = cache, frontend, augment, seed
         self.targets = self.clips["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()
         self.metadata = metadata
-        self.noise = self.clips[self.clips["label"] == NOISE].reset_index(drop=True)
+        # plain arrays: a pandas row lookup per item would cost more than reading the window
+        self.recording = self.clips["recording"].astype(str).to_numpy()
+        self.span = self.clips[["start_s", "end_s"]].to_numpy(float)
+        self.noise = np.flatnonzero(self.clips["label"].to_numpy() == NOISE)
+        self.noise_set = set(self.noise.tolist())
         self.epoch = 0
 
     def __len__(self) -> int:
         return len(self.clips)
 
-    def _raw_window(self, clip, rng: np.random.Generator | None) -> torch.Tensor:
-        centre = (clip.start_s + clip.end_s) / 2
+    def _raw_window(self, i: int, rng: np.random.Generator | None) -> torch.Tensor:
+        start, end = self.span[i]
+        centre = (start + end) / 2
         if rng is not None and self.augment["time_shift"]["enabled"]:
-            centre = rng.uniform(clip.start_s, clip.end_s)
+            centre = rng.uniform(start, end)
         settings = self.frontend.settings
-        return self.cache.window(clip.recording, settings.frame_of(centre - settings.window_s / 2))
+        return self.cache.window(
+            self.recording[i], settings.frame_of(centre - settings.window_s / 2)
+        )
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, int]:
-        clip = self.clips.iloc[i]
         rng = np.random.default_rng([self.seed, self.epoch, i]) if self.augment else None
-        window = self._raw_window(clip, rng)
+        window = self._raw_window(i, rng)
         if rng is not None:
-            window = self._augment(window, clip, rng)
+            window = self._augment(window, i, rng)
         else:
             window = self.frontend.normalize(window)
         meta = (
-            torch.from_numpy(self.metadata[clip.recording])
+            torch.from_numpy(self.metadata[self.recording[i]])
             if self.metadata is not None
             else torch.zeros(0)
         )
         return window.unsqueeze(0), meta, int(self.targets[i])
 
-    def _augment(self, window: torch.Tensor, clip, rng: np.random.Generator) -> torch.Tensor:
+    def _augment(self, window: torch.Tensor, i: int, rng: np.random.Generator) -> torch.Tensor:
         aug = self.augment
         if aug["gain"]["enabled"]:
             window = random_gain(window, rng, aug["gain"]["max_db"])
         noise = aug["noise"]
         if (
             noise["enabled"]
-            and clip.label != NOISE
+            and i not in self.noise_set
             and len(self.noise)
             and rng.uniform() < noise["probability"]
         ):
-            other = self.noise.iloc[int(rng.integers(len(self.noise)))]
+            other = int(self.noise[rng.integers(len(self.noise))])
             window = mix_noise(window, self._raw_window(other, rng), rng, noise["snr_db"])
         window = self.frontend.normalize(window)
         masks = aug["spec_augment"]

@@ -225,6 +225,10 @@ def pick_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def describe_device_short(device: torch.device) -> str:
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+
+
 def save_weights(path, state_dict: dict, meta: dict) -> None:
     """Weights plus the plain-data description needed to rebuild the model (weights_only-safe).
 

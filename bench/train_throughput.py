@@ -1,0 +1,162 @@
+"""Training throughput: the real data path (memory-mapped cache -> ClipWindows -> DataLoader)
+against the same model fed batches already in memory, same device, batch size and steps.
+
+    PYTHONPATH=src python bench/train_throughput.py [--backbone resnet18] [--batch 32]
+        [--epochs 2] [--workers 0] [--threads 2] [--tapes 8]
+
+Prints samples/s of both, their ratio, and the share of the real path's time spent waiting
+for batches (a figure that load from other processes on the machine hardly moves). The
+corpus is the synthetic demo, made in a temporary folder (features as the default config: 64 mel bins, 1 s windows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+from torch.utils.data import DataLoader
+
+from sonoflow.audio import list_recordings
+from sonoflow.clip_windows import ClipWindows
+from sonoflow.config import model_with_defaults
+from sonoflow.dataset import prepare_dataset
+from sonoflow.demo_corpus import DemoSettings, make_demo_corpus
+from sonoflow.features import FeatureFrontend, FeatureSettings
+from sonoflow.losses import build_loss, class_counts
+from sonoflow.models import build_model, describe_device_short, pick_device
+from sonoflow.spectrogram_cache import SpectrogramCache, build_cache
+from sonoflow.training import Precision, _run_epoch, class_names
+
+FEATURES = {"sample_rate": 16000, "window_s": 1.0, "n_fft": 512, "hop_length": 160, "n_bins": 64}
+LABELS = ["hum", "chirp"]
+
+
+def corpus(work: Path, tapes: int) -> pd.DataFrame:
+    make_demo_corpus(work / "corpus", DemoSettings(seed=3, train_tapes=tapes, benchmark_tapes=1))
+    variant = {
+        "noise_per_target": 2,
+        "margin_s": 0.1,
+        "neighbourhood_s": 3,
+        "seed": 1,
+        "split": {"train": 1.0, "val": 0.0, "test": 0.0},
+    }
+    corpus = {"label_column": "Annotation", "labels": LABELS, "metadata": None}
+    audio = work / "corpus/train/audio"
+    clips = prepare_dataset(audio, work / "corpus/train/annotations", corpus, variant, work / "ds")
+    build_cache(list_recordings(audio), FeatureSettings.from_config(FEATURES), work / "cache")
+    return clips
+
+
+class TimedBatches:
+    """Iterates `batches`, adding up the time spent waiting for each batch."""
+
+    def __init__(self, batches):
+        self.batches, self.waited = batches, 0.0
+
+    def __iter__(self):
+        iterator = iter(self.batches)
+        while True:
+            started = time.perf_counter()
+            try:
+                batch = next(iterator)
+            except StopIteration:
+                return
+            self.waited += time.perf_counter() - started
+            yield batch
+
+
+def one_epoch(model, batches, loss_fn, device, precision, optimizer) -> tuple[int, float]:
+    """(samples, seconds) of one training pass over `batches`."""
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    started = time.perf_counter()
+    samples = _run_epoch(
+        model,
+        batches,
+        loss_fn,
+        device,
+        multi_label=False,
+        precision=precision,
+        optimizer=optimizer,
+        scheduler=scheduler,
+    )["samples"]
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return samples, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backbone", default="resnet18")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--tapes", type=int, default=8)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    device = pick_device()
+    config = model_with_defaults({"backbone": args.backbone, "batch_size": args.batch})
+    with tempfile.TemporaryDirectory() as tmp:
+        clips = corpus(Path(tmp), args.tapes)
+        settings = FeatureSettings.from_config(FEATURES)
+        classes = class_names(LABELS)
+        windows = ClipWindows(
+            clips,
+            SpectrogramCache(Path(tmp) / "cache", settings),
+            FeatureFrontend(settings),
+            classes,
+            config["augment"],
+        )
+        loader = DataLoader(
+            windows,
+            batch_size=args.batch,
+            shuffle=True,
+            num_workers=args.workers,
+            pin_memory=device.type == "cuda",
+        )
+        in_memory = [
+            (x.to(device), meta.to(device), y.to(device)) for x, meta, y in loader
+        ]  # the same windows, already on the device
+        precision = Precision(device, config["precision"], config["channels_last"])
+        paths = {"in-memory tensors": in_memory, "real data path": TimedBatches(loader)}
+        runs = {}
+        for name in paths:
+            torch.manual_seed(0)
+            model = build_model(config, len(classes), (settings.n_bins, settings.frames_per_window))
+            model = model.to(device, memory_format=precision.memory_format)
+            loss_fn = build_loss(config, class_counts(windows.targets, len(classes))).to(device)
+            optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+            runs[name] = (model, loss_fn, optimizer)
+            one_epoch(model, paths[name], loss_fn, device, precision, optimizer)  # warm-up
+        # Epochs alternate between the two paths (in either order), so that load from other
+        # processes on the machine falls on both alike.
+        totals = {name: [0, 0.0] for name in paths}
+        paths["real data path"].waited = 0.0  # not the warm-up's
+        for round_ in range(args.epochs):
+            order = list(paths) if round_ % 2 == 0 else list(paths)[::-1]
+            for name in order:
+                batches = paths[name]
+                model, loss_fn, optimizer = runs[name]
+                samples, seconds = one_epoch(model, batches, loss_fn, device, precision, optimizer)
+                totals[name][0] += samples
+                totals[name][1] += seconds
+        figures = {name: samples / seconds for name, (samples, seconds) in totals.items()}
+        waited = paths["real data path"].waited / totals["real data path"][1]
+    print(
+        f"{args.backbone}, batch {args.batch}, {len(windows)} clips x {args.epochs} epochs, "
+        f"{describe_device_short(device)}, {args.threads} threads, {args.workers} workers"
+    )
+    for name, rate in figures.items():
+        print(f"  {name:18s} {rate:8.1f} samples/s")
+    print(f"  the real path waited for batches {100 * waited:.1f}% of its time")
+    print(
+        f"  ratio real / in-memory: {figures['real data path'] / figures['in-memory tensors']:.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -6,7 +6,8 @@ against the same model fed batches already in memory, same device, batch size an
 
 Prints samples/s of both, their ratio, and the share of the real path's time spent waiting
 for batches (a figure that load from other processes on the machine hardly moves). The
-corpus is the synthetic demo, made in a temporary folder (features as the default config: 64 mel bins, 1 s windows).
+corpus is the synthetic demo, made in a temporary folder (features as the default config:
+64 mel bins, 1 s windows).
 """
 
 from __future__ import annotations

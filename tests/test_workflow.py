@@ -1,6 +1,7 @@
 """The whole DAG on a tiny demo config, then what a config edit reruns."""
 
 import copy
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -46,7 +47,17 @@ def test_full_run_writes_metrics_models_events_and_plots(finished_run):
         checkpoint = torch.load(model, weights_only=True)
         assert checkpoint["classes"] == ["hum", "chirp", "noise"]
         history = pd.read_csv(model.with_name("history.csv"))
-        assert {"train_loss", "val_macro_f1", "epoch_s"} <= set(history.columns)
+        assert {"train_loss", "train_macro_f1", "val_macro_f1", "lr", "samples_per_s"} <= set(
+            history.columns
+        )
+    report = finished_run / f"results/models/{EXPERIMENT}"
+    assert pd.read_csv(report / "cv_summary.csv")["fold"].astype(str).tolist()[-2:] == [
+        "mean",
+        "std",
+    ]
+    test_metrics = json.loads((report / "test/metrics.json").read_text())
+    assert {"accuracy", "macro_f1", "micro_f1", "roc_auc", "gain_over_chance"} <= set(test_metrics)
+    assert (report / "plots/confusion_matrix.png").stat().st_size > 1000
     events = list(
         (finished_run / f"results/evaluation/{EXPERIMENT}/demo/events").rglob("*.selections.txt")
     )
@@ -91,7 +102,14 @@ def test_threshold_edit_reruns_only_evaluation(finished_run):
 def test_learning_rate_edit_reruns_that_models_training_onwards(finished_run):
     jobs = _edited(finished_run, lambda c: c["models"]["tiny"].update(lr=0.003))
     # the two folds, prediction and evaluation of default.mel32.tiny only, not of tiny_b
-    assert jobs == {"train_fold": 2, "predict": 2, "evaluate": 1, "summarize": 1, "all": 1}
+    assert jobs == {
+        "train_fold": 2,
+        "assess_experiment": 1,
+        "predict": 2,
+        "evaluate": 1,
+        "summarize": 1,
+        "all": 1,
+    }
 
 
 def test_feature_edit_reruns_cache_and_everything_after(finished_run):
@@ -99,6 +117,7 @@ def test_feature_edit_reruns_cache_and_everything_after(finished_run):
     assert jobs == {
         "cache_spectrograms": 1,
         "train_fold": 4,
+        "assess_experiment": 2,
         "predict": 4,
         "evaluate": 2,
         "summarize": 1,
@@ -166,6 +185,7 @@ def test_report_is_made_from_a_finished_run(finished_run):
     snakemake(finished_run, "--report", "report.html")
     report = (finished_run / "report.html").read_text(errors="replace")
     assert "f1_by_threshold.png" in report and "training_history.png" in report
+    assert "learning_curves.png" in report and "probabilities.png" in report
 
 
 def test_missing_corpus_folder_names_the_config_key(tmp_path):
@@ -189,3 +209,25 @@ def test_ruff_is_clean():
     for args in (["check"], ["format", "--check"]):
         result = subprocess.run([ruff, *args, *paths], capture_output=True, text=True, cwd=ROOT)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pretrained_weights_are_fetched_by_a_local_rule_before_training(tmp_path):
+    config = copy.deepcopy(TINY_CONFIG)
+    config["models"]["tiny"]["pretrained"] = True
+    project = copy_project(tmp_path, config)
+    result = snakemake(project, "--dry-run")
+    out = result.stdout + result.stderr
+    assert "localrule download_weights:" in out
+    assert "resources/weights/resnet10t.pth" in out
+    assert scheduled_jobs(project)["download_weights"] == 1  # dry run only: no network in tests
+
+
+def test_unknown_backbone_stops_before_any_job_listing_close_matches(tmp_path):
+    config = copy.deepcopy(TINY_CONFIG)
+    config["models"]["tiny"]["backbone"] = "resnet10"
+    project = copy_project(tmp_path, config)
+    result = snakemake(project, "--dry-run", check=False)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "models.tiny.backbone: unknown backbone 'resnet10'" in out
+    assert "resnet10t" in out.split("close matches:")[1]

@@ -116,3 +116,15 @@ def test_saved_weights_rebuild_the_same_model(tmp_path):
     with torch.no_grad():
         torch.testing.assert_close(loaded(x, m), model(x, m))
     assert checkpoint["classes"] == ["a", "b", "noise"]
+
+
+def test_pretrained_vit_weights_are_resized_to_the_window(tmp_path):
+    source = timm.create_model("vit_small_patch16_224")  # 224 x 224 pixels, as timm ships
+    weights = tmp_path / "vit.pth"
+    torch.save(source.state_dict(), weights)
+    model = build_model(_model(backbone="vit_small", pretrained=str(weights)), 3, SHAPE)
+    torch.testing.assert_close(
+        model.backbone.state_dict()["blocks.0.attn.qkv.weight"],
+        source.state_dict()["blocks.0.attn.qkv.weight"],
+    )
+    assert model.backbone.pos_embed.shape[1] == 1 + 2 * 2  # 32 x 32 padded: 2 x 2 patches

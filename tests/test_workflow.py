@@ -215,10 +215,10 @@ def test_pretrained_weights_are_fetched_by_a_local_rule_before_training(tmp_path
     config = copy.deepcopy(TINY_CONFIG)
     config["models"]["tiny"]["pretrained"] = True
     project = copy_project(tmp_path, config)
-    result = snakemake(project, "--dry-run")
-    out = result.stdout + result.stderr
-    assert "localrule download_weights:" in out
-    assert "resources/weights/resnet10t.pth" in out
+    out = snakemake(project, "--dry-run").stdout
+    blocks = dict(re.findall(r"^rule (\w+):\n(.*?)(?=^\[|\Z)", out, flags=re.MULTILINE | re.DOTALL))
+    assert "output: resources/weights/resnet10t.pth" in blocks["download_weights"]
+    assert "resources/weights/resnet10t.pth" in blocks["train_fold"].split("output:")[0]
     assert scheduled_jobs(project)["download_weights"] == 1  # dry run only: no network in tests
 
 

@@ -163,17 +163,7 @@ def fit(
         "num_workers": config["workers"],
         "pin_memory": device.type == "cuda",
     }
-    if config["imbalance"]["oversample"]:
-        factors = oversampling_factors(
-            train_set.targets, len(classes), config["imbalance"]["oversample_cap"]
-        )
-        weights = factors[train_set.targets]
-        sampler = WeightedRandomSampler(
-            weights.tolist(), int(round(weights.sum())), replacement=True, generator=generator
-        )
-        train_loader = DataLoader(train_set, sampler=sampler, **loader_options)
-    else:
-        train_loader = DataLoader(train_set, shuffle=True, generator=generator, **loader_options)
+    train_loader = _train_loader(train_set, config["imbalance"], generator, loader_options)
     val_loader = DataLoader(val_set, **loader_options)
 
     shape = (settings.n_bins, settings.frames_per_window)
@@ -204,26 +194,8 @@ def fit(
     else:
         progress["lr"] = float(config["lr"])
     lr = progress["lr"]
-    backbone_ids = {id(p) for p in model.backbone.parameters()}
-    optimizer = torch.optim.AdamW(
-        [
-            {
-                "params": list(model.backbone.parameters()),
-                "lr": lr * config["backbone_lr_mult"],
-            },
-            {"params": [p for p in model.parameters() if id(p) not in backbone_ids], "lr": lr},
-        ],
-        weight_decay=float(config["weight_decay"]),
-    )
     steps = len(train_loader)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        cosine_with_warmup(
-            config["epochs"] * steps,
-            int(round(config["warmup_epochs"] * steps)),
-            min(1.0, config["min_lr"] / lr),
-        ),
-    )
+    optimizer, scheduler = _optimizer_and_schedule(model, config, lr, steps)
     if resumed:
         model.load_state_dict(resumed["model"])
         optimizer.load_state_dict(resumed["optimizer"])
@@ -385,6 +357,43 @@ def train_fold(
     if checkpoint_path:
         Path(checkpoint_path).unlink(missing_ok=True)  # outputs are complete: nothing to resume
     return results
+
+
+def _train_loader(
+    train_set: ClipWindows, imbalance: dict, generator: torch.Generator, options: dict
+) -> DataLoader:
+    """Shuffled batches; with oversampling, rare classes drawn more often (with replacement)."""
+    if not imbalance["oversample"]:
+        return DataLoader(train_set, shuffle=True, generator=generator, **options)
+    n_classes = int(train_set.targets.max()) + 1
+    factors = oversampling_factors(train_set.targets, n_classes, imbalance["oversample_cap"])
+    weights = factors[train_set.targets]
+    sampler = WeightedRandomSampler(
+        weights.tolist(), int(round(weights.sum())), replacement=True, generator=generator
+    )
+    return DataLoader(train_set, sampler=sampler, **options)
+
+
+def _optimizer_and_schedule(model: Detector, config: dict, lr: float, steps_per_epoch: int):
+    """AdamW with the backbone's rate scaled by backbone_lr_mult; cosine schedule per step."""
+    backbone = list(model.backbone.parameters())
+    backbone_ids = {id(p) for p in backbone}
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": backbone, "lr": lr * config["backbone_lr_mult"]},
+            {"params": [p for p in model.parameters() if id(p) not in backbone_ids], "lr": lr},
+        ],
+        weight_decay=float(config["weight_decay"]),
+    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        cosine_with_warmup(
+            config["epochs"] * steps_per_epoch,
+            int(round(config["warmup_epochs"] * steps_per_epoch)),
+            min(1.0, config["min_lr"] / lr),
+        ),
+    )
+    return optimizer, scheduler
 
 
 def _choose_lr(

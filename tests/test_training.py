@@ -184,3 +184,16 @@ def test_fold_outputs_report_and_prediction_with_metadata(work, tmp_path):
     assert len(scores) and scores[["hum", "chirp", "noise"]].sum(axis=1).round(4).eq(1).all()
     with pytest.raises(ValueError, match="config key benchmarks.NAME.metadata"):
         predict_recordings(bench, models, hop_s=0.1)
+
+
+def test_worker_processes_do_not_change_the_result(work):
+    model = {
+        "backbone": "band_mlp",
+        "epochs": 2,
+        "augment": {"spec_augment": {"enabled": True}, "noise": {"enabled": True}},
+    }
+    alone = _fit(work, model)
+    with_workers = _fit(work, {**model, "workers": 2})
+    assert alone.history[-1]["train_loss"] == with_workers.history[-1]["train_loss"]
+    for name, value in alone.best_state.items():
+        assert torch.equal(value, with_workers.best_state[name]), name

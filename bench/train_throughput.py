@@ -52,31 +52,31 @@ def corpus(work: Path, tapes: int) -> pd.DataFrame:
     return clips
 
 
-class TimedBatches:
-    """Iterates `batches`, adding up the time spent waiting for each batch."""
+class Feed:
+    """Endless batches of one path, epoch after epoch, with the time spent fetching them."""
 
     def __init__(self, batches):
-        self.batches, self.waited = batches, 0.0
+        self.batches, self.iterator, self.fetching = batches, iter(batches), 0.0
 
-    def __iter__(self):
-        iterator = iter(self.batches)
-        while True:
-            started = time.perf_counter()
-            try:
-                batch = next(iterator)
-            except StopIteration:
-                return
-            self.waited += time.perf_counter() - started
-            yield batch
+    def next(self):
+        started = time.perf_counter()
+        try:
+            batch = next(self.iterator)
+        except StopIteration:  # a new epoch (for the DataLoader: a fresh shuffle)
+            self.iterator = iter(self.batches)
+            batch = next(self.iterator)
+        self.fetching += time.perf_counter() - started
+        return batch
 
 
-def one_epoch(model, batches, loss_fn, device, precision, optimizer) -> tuple[int, float]:
-    """(samples, seconds) of one training pass over `batches`."""
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+def one_step(
+    feed: Feed, model, loss_fn, device, precision, optimizer, scheduler
+) -> tuple[int, float]:
+    """(samples, seconds) of fetching one batch and a training step on it (training's loop)."""
     started = time.perf_counter()
     samples = _run_epoch(
         model,
-        batches,
+        [feed.next()],
         loss_fn,
         device,
         multi_label=False,
@@ -123,37 +123,38 @@ def main() -> None:
             (x.to(device), meta.to(device), y.to(device)) for x, meta, y in loader
         ]  # the same windows, already on the device
         precision = Precision(device, config["precision"], config["channels_last"])
-        paths = {"in-memory tensors": in_memory, "real data path": TimedBatches(loader)}
+        feeds = {"in-memory tensors": Feed(in_memory), "real data path": Feed(loader)}
         runs = {}
-        for name in paths:
+        for name, feed in feeds.items():
             torch.manual_seed(0)
             model = build_model(config, len(classes), (settings.n_bins, settings.frames_per_window))
             model = model.to(device, memory_format=precision.memory_format)
             loss_fn = build_loss(config, class_counts(windows.targets, len(classes))).to(device)
             optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-            runs[name] = (model, loss_fn, optimizer)
-            one_epoch(model, paths[name], loss_fn, device, precision, optimizer)  # warm-up
-        # Epochs alternate between the two paths (in either order), so that load from other
-        # processes on the machine falls on both alike.
-        totals = {name: [0, 0.0] for name in paths}
-        paths["real data path"].waited = 0.0  # not the warm-up's
-        for round_ in range(args.epochs):
-            order = list(paths) if round_ % 2 == 0 else list(paths)[::-1]
+            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+            runs[name] = (model, loss_fn, device, precision, optimizer, scheduler)
+            for _ in range(3):  # warm-up
+                one_step(feed, *runs[name])
+            feed.fetching = 0.0
+        # The two paths take turns batch by batch (in alternating order), so that load from
+        # other processes on the machine falls on both alike.
+        seconds, samples = dict.fromkeys(feeds, 0.0), dict.fromkeys(feeds, 0)
+        steps = args.epochs * len(loader)
+        for step in range(steps):
+            order = list(feeds) if step % 2 == 0 else list(feeds)[::-1]
             for name in order:
-                batches = paths[name]
-                model, loss_fn, optimizer = runs[name]
-                samples, seconds = one_epoch(model, batches, loss_fn, device, precision, optimizer)
-                totals[name][0] += samples
-                totals[name][1] += seconds
-        figures = {name: samples / seconds for name, (samples, seconds) in totals.items()}
-        waited = paths["real data path"].waited / totals["real data path"][1]
+                n, elapsed = one_step(feeds[name], *runs[name])
+                samples[name] += n
+                seconds[name] += elapsed
+        figures = {name: samples[name] / seconds[name] for name in feeds}
+        waited = feeds["real data path"].fetching / seconds["real data path"]
     print(
-        f"{args.backbone}, batch {args.batch}, {len(windows)} clips x {args.epochs} epochs, "
+        f"{args.backbone}, batch {args.batch}, {steps} batches ({args.epochs} epochs) per path, "
         f"{describe_device_short(device)}, {args.threads} threads, {args.workers} workers"
     )
     for name, rate in figures.items():
         print(f"  {name:18s} {rate:8.1f} samples/s")
-    print(f"  the real path waited for batches {100 * waited:.1f}% of its time")
+    print(f"  the real path spent fetching batches {100 * waited:.1f}% of its time")
     print(
         f"  ratio real / in-memory: {figures['real data path'] / figures['in-memory tensors']:.3f}"
     )

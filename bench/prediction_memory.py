@@ -52,10 +52,10 @@ def main() -> None:
         settings = FeatureSettings(window_s=1.0, n_bins=32, n_fft=256, hop_length=160)
         config = {"backbone": "resnet10t"}
         torch.manual_seed(0)
-        model = build_model(config, 2)
+        model = build_model(config, 2, (settings.n_bins, settings.frames_per_window))
         checkpoint = Path(tmp) / "model.pt"
         meta = {"model": config, "classes": ["call", "noise"], "features": settings.__dict__}
-        save_weights(checkpoint, model, model.state_dict(), meta)
+        save_weights(checkpoint, model.state_dict(), meta)
         peaks = {}
         for hours in args.hours:
             recording = Path(tmp) / f"{hours:g}h.wav"

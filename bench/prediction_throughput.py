@@ -112,10 +112,11 @@ def main() -> None:
         synthetic_recording(recording, args.minutes)
         for name, (model_config, settings) in MODELS.items():
             torch.manual_seed(0)
-            model = build_model(model_config, len(CLASSES))
+            shape = (settings.n_bins, settings.frames_per_window)
+            model = build_model(model_config, len(CLASSES), shape)
             checkpoint = Path(tmp) / "model.pt"
             meta = {"model": model_config, "classes": CLASSES, "features": settings.__dict__}
-            save_weights(checkpoint, model, model.state_dict(), meta)
+            save_weights(checkpoint, model.state_dict(), meta)
             window_step(settings, args.hop_s)
             end_to_end(recording, checkpoint, args.hop_s, args.batch_size, args.threads)  # warm
             scorer = WindowScorer(

@@ -19,7 +19,10 @@ def test_default_config_is_valid_and_defaults_are_filled():
     assert config["models"]["resnet18"]["weight_decay"] == 0.0001  # not in config.yaml
     assert config["models"]["resnet18"]["dropout"] == 0.2
     assert config["cv"]["seed"] == 0
-    assert experiments(config) == [("default", "mel64", "resnet18")]
+    assert experiments(config) == [
+        ("default", "mel64", "resnet18"),
+        ("default", "mel64", "band_mlp"),
+    ]
 
 
 def test_empty_config_gets_the_demo():
@@ -33,7 +36,7 @@ def test_empty_config_gets_the_demo():
     [
         (
             lambda c: c["models"]["resnet18"].update(lr="fast"),
-            r"models\.resnet18\.lr: 'fast' is not of type",
+            r"models\.resnet18\.lr: 'fast' does not match '\^auto\$'",
         ),
         (
             lambda c: c["features"]["mel64"].update(scale="bark"),

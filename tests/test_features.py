@@ -3,9 +3,9 @@ import pandas as pd
 import torch
 
 from sonoflow.audio import load_mono
+from sonoflow.clip_windows import ClipWindows
 from sonoflow.features import FeatureFrontend, FeatureSettings, frame_windows, spectrogram_in_blocks
 from sonoflow.spectrogram_cache import SpectrogramCache, build_cache
-from sonoflow.training import ClipWindows
 
 SETTINGS = FeatureSettings(sample_rate=16000, window_s=0.5, n_fft=512, hop_length=160, n_bins=48)
 
@@ -34,7 +34,7 @@ def test_training_window_is_a_prediction_window(shared_data, tmp_path):
     clips = pd.DataFrame(
         {"recording": ["rugr_drum"], "start_s": [3.4], "end_s": [3.6], "label": ["x"]}
     )
-    x, _ = ClipWindows(clips, SpectrogramCache(tmp_path, SETTINGS), frontend, ["x"], shift=False)[0]
+    x, _, _ = ClipWindows(clips, SpectrogramCache(tmp_path, SETTINGS), frontend, ["x"])[0]
     whole = frontend(torch.from_numpy(load_mono(path, SETTINGS.sample_rate)))
     start = SETTINGS.frame_of(3.25)
     expected = frontend.normalize(whole[:, start : start + SETTINGS.frames_per_window])

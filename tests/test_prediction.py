@@ -131,6 +131,9 @@ class CentreEnergy(nn.Module):
         loudness = (x.mean(dim=(1, 2)) * weight).sum(-1) / weight.sum()
         return torch.stack([loudness / 50, torch.zeros_like(loudness)], dim=1)
 
+    def probabilities(self, x: torch.Tensor, metadata=None) -> torch.Tensor:
+        return self(x).softmax(dim=1)
+
 
 def test_planted_calls_peak_at_their_windows(tmp_path):
     """Short tone bursts centred at known times: the window centred on each scores highest."""
@@ -162,9 +165,9 @@ def test_planted_calls_peak_at_their_windows(tmp_path):
 def tiny_checkpoint(path, seed, classes, settings):
     torch.manual_seed(seed)
     config = {"backbone": "resnet10t"}
-    model = build_model(config, len(classes))
+    model = build_model(config, len(classes), (settings.n_bins, settings.frames_per_window))
     meta = {"model": config, "classes": classes, "features": settings.__dict__, "fold": seed}
-    save_weights(path, model, model.state_dict(), meta)
+    save_weights(path, model.state_dict(), meta)
 
 
 def test_predict_recordings_averages_folds(shared_data, tmp_path):

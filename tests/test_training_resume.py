@@ -10,15 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-
-from sonoflow.audio import list_recordings
-from sonoflow.dataset import prepare_dataset
-from sonoflow.demo_corpus import DemoSettings, make_demo_corpus
-from sonoflow.features import FeatureSettings
-from sonoflow.spectrogram_cache import build_cache
+from training_helpers import FEATURES, build_training_corpus
 
 RUNNER = Path(__file__).with_name("train_runner.py")
-FEATURES = {"window_s": 0.5, "n_bins": 32, "hop_length": 320}
 MODEL = {
     "backbone": "resnet10t",
     "epochs": 5,
@@ -28,42 +22,20 @@ MODEL = {
     "weight_decay": 0.0001,
     "dropout": 0.2,
     "seed": 0,
-}
-VARIANT = {
-    "noise_per_target": 1,
-    "margin_s": 0.1,
-    "neighbourhood_s": 3,
-    "seed": 1,
-    "split": {"train": 0.8, "val": 0.0, "test": 0.2},
+    # every source of randomness a resumed run must continue: sampler, mixup, per-window draws
+    "imbalance": {"oversample": True},
+    "augment": {
+        "mixup": {"enabled": True},
+        "spec_augment": {"enabled": True},
+        "gain": {"enabled": True},
+        "noise": {"enabled": True},
+    },
 }
 
 
 @pytest.fixture(scope="module")
 def work(tmp_path_factory):
-    work = tmp_path_factory.mktemp("resume")
-    make_demo_corpus(
-        work / "corpus",
-        DemoSettings(
-            seed=2,
-            train_tapes=5,
-            tape_duration_s=(15, 20),
-            benchmark_tapes=1,
-            benchmark_duration_s=5,
-        ),
-    )
-    corpus = {"label_column": "Annotation", "labels": ["hum", "chirp"], "metadata": None}
-    prepare_dataset(
-        work / "corpus/train/audio",
-        work / "corpus/train/annotations",
-        corpus,
-        VARIANT,
-        work / "dataset",
-    )
-    build_cache(
-        list_recordings(work / "corpus/train/audio"),
-        FeatureSettings.from_config(FEATURES),
-        work / "cache",
-    )
+    work = build_training_corpus(tmp_path_factory.mktemp("resume"))
     (work / "settings.json").write_text(json.dumps({"features": FEATURES, "model": MODEL}))
     return work
 

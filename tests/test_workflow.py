@@ -1,6 +1,7 @@
 """The whole DAG on a tiny demo config, then what a config edit reruns."""
 
 import copy
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -54,7 +55,17 @@ def test_full_run_writes_metrics_models_events_and_plots(finished_run):
         checkpoint = torch.load(model, weights_only=True)
         assert checkpoint["classes"] == ["hum", "chirp", "noise"]
         history = pd.read_csv(model.with_name("history.csv"))
-        assert {"train_loss", "val_macro_f1", "epoch_s"} <= set(history.columns)
+        assert {"train_loss", "train_macro_f1", "val_macro_f1", "lr", "samples_per_s"} <= set(
+            history.columns
+        )
+    report = finished_run / f"results/models/{EXPERIMENT}"
+    assert pd.read_csv(report / "cv_summary.csv")["fold"].astype(str).tolist()[-2:] == [
+        "mean",
+        "std",
+    ]
+    test_metrics = json.loads((report / "test/metrics.json").read_text())
+    assert {"accuracy", "macro_f1", "micro_f1", "roc_auc", "gain_over_chance"} <= set(test_metrics)
+    assert (report / "plots/confusion_matrix.png").stat().st_size > 1000
     events = list(
         (finished_run / f"results/evaluation/{EXPERIMENT}/demo/events").rglob("*.selections.txt")
     )
@@ -106,7 +117,14 @@ def test_threshold_edit_reruns_only_evaluation(finished_run):
 def test_learning_rate_edit_reruns_that_models_training_onwards(finished_run):
     jobs = _edited(finished_run, lambda c: c["models"]["tiny"].update(lr=0.003))
     # the two folds, prediction and evaluation of default.mel32.tiny only, not of tiny_b
-    assert jobs == {"train_fold": 2, "predict": 2, "evaluate": 1, "summarize": 1, "all": 1}
+    assert jobs == {
+        "train_fold": 2,
+        "assess_experiment": 1,
+        "predict": 2,
+        "evaluate": 1,
+        "summarize": 1,
+        "all": 1,
+    }
 
 
 def test_feature_edit_reruns_cache_and_everything_after(finished_run):
@@ -114,6 +132,7 @@ def test_feature_edit_reruns_cache_and_everything_after(finished_run):
     assert jobs == {
         "cache_spectrograms": 1,
         "train_fold": 4,
+        "assess_experiment": 2,
         "predict": 4,
         "evaluate": 2,
         "summarize": 1,
@@ -180,7 +199,15 @@ def test_snakefmt_is_clean():
 def test_report_is_made_from_a_finished_run(finished_run):
     snakemake(finished_run, "--report", "report.html")
     report = (finished_run / "report.html").read_text(errors="replace")
-    for name in ("f1_by_threshold", "training_history", "pr_curves", "per_tape_recall", "excerpt"):
+    for name in (
+        "f1_by_threshold",
+        "training_history",
+        "pr_curves",
+        "per_tape_recall",
+        "excerpt",
+        "learning_curves",
+        "probabilities",
+    ):
         assert f"{name}.png" in report, name
 
 
@@ -221,3 +248,25 @@ def test_every_variant_is_prepared_but_only_listed_experiments_train(tmp_path):
     assert jobs["train_fold"] == 2  # one experiment, two folds
     result = snakemake(project, "--dry-run", "check_corpus")
     assert "check_corpus" in result.stdout
+
+
+def test_pretrained_weights_are_fetched_by_a_local_rule_before_training(tmp_path):
+    config = copy.deepcopy(TINY_CONFIG)
+    config["models"]["tiny"]["pretrained"] = True
+    project = copy_project(tmp_path, config)
+    out = snakemake(project, "--dry-run").stdout
+    blocks = dict(re.findall(r"^rule (\w+):\n(.*?)(?=^\[|\Z)", out, flags=re.MULTILINE | re.DOTALL))
+    assert "output: resources/weights/resnet10t.pth" in blocks["download_weights"]
+    assert "resources/weights/resnet10t.pth" in blocks["train_fold"].split("output:")[0]
+    assert scheduled_jobs(project)["download_weights"] == 1  # dry run only: no network in tests
+
+
+def test_unknown_backbone_stops_before_any_job_listing_close_matches(tmp_path):
+    config = copy.deepcopy(TINY_CONFIG)
+    config["models"]["tiny"]["backbone"] = "resnet10"
+    project = copy_project(tmp_path, config)
+    result = snakemake(project, "--dry-run", check=False)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "models.tiny.backbone: unknown backbone 'resnet10'" in out
+    assert "resnet10t" in out.split("close matches:")[1]

@@ -28,7 +28,7 @@ TINY_CONFIG = {
     "features": {"mel32": {"window_s": 0.5, "n_bins": 32, "hop_length": 320, "fmax": 8000}},
     "models": {
         "tiny": {"backbone": "resnet10t", "epochs": 2, "batch_size": 32, "lr": 0.002},
-        "tiny_b": {"backbone": "resnet10t", "epochs": 2, "batch_size": 32, "dropout": 0.5},
+        "tiny_b": {"backbone": "band_mlp", "epochs": 2, "batch_size": 32, "dropout": 0.5},
     },
     "cv": {"folds": 2},
     "benchmarks": {

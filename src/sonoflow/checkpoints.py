@@ -13,7 +13,6 @@ import logging
 import signal
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from .atomic import atomic_path
@@ -53,23 +52,21 @@ def fingerprint(*parts: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def rng_states(loader_generator: torch.Generator, numpy_rng: np.random.Generator) -> dict:
-    states = {
-        "torch": torch.get_rng_state(),
-        "loader": loader_generator.get_state(),
-        "numpy": numpy_rng.bit_generator.state,
-    }
+def rng_states(loader_generator: torch.Generator) -> dict:
+    """Torch's global state (dropout, mixup) and the loader's (batch order, sampling).
+
+    Per-window augmentation draws from generators seeded by (seed, epoch, clip), so it has
+    no state of its own to keep.
+    """
+    states = {"torch": torch.get_rng_state(), "loader": loader_generator.get_state()}
     if torch.cuda.is_available():
         states["cuda"] = torch.cuda.get_rng_state_all()
     return states
 
 
-def restore_rng_states(
-    states: dict, loader_generator: torch.Generator, numpy_rng: np.random.Generator
-) -> None:
+def restore_rng_states(states: dict, loader_generator: torch.Generator) -> None:
     torch.set_rng_state(states["torch"])
     loader_generator.set_state(states["loader"])
-    numpy_rng.bit_generator.state = states["numpy"]
     if "cuda" in states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])
 

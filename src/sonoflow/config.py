@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
+from functools import cache
 from pathlib import Path
 
 import jsonschema
@@ -56,6 +58,8 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
                 f"invalid config:\n  datasets.{name}.labels: {extra} are not in corpus.labels "
                 f"{config['corpus']['labels']}"
             )
+    for name, model in config["models"].items():
+        check_model(model, f"models.{name}")
     for name, bench in config["benchmarks"].items():
         if bench["folds"] != "all" and max(bench["folds"]) >= config["cv"]["folds"]:
             raise ConfigError(
@@ -95,3 +99,40 @@ def experiments(config: dict) -> list[tuple[str, str, str]]:
 
 def experiment_id(dataset: str, features: str, model: str) -> str:
     return f"{dataset}.{features}.{model}"
+
+
+def check_model(model: dict, key: str) -> None:
+    """Checks the schema cannot make: the backbone exists, the loss suits the outputs."""
+    from .models import check_backbone
+
+    try:
+        check_backbone(model["backbone"])
+    except ValueError as error:
+        raise ConfigError(f"invalid config:\n  {key}.backbone: {error}") from None
+    if model["multi_label"] and model["loss"]["name"] == "cross_entropy":
+        raise ConfigError(
+            f"invalid config:\n  {key}.loss.name: cross_entropy is single-label; "
+            "multi_label needs bce or focal"
+        )
+
+
+@cache
+def _model_schema() -> dict:
+    schema = yaml.safe_load(SCHEMA.read_text())
+    return schema["properties"]["models"]["additionalProperties"]
+
+
+def model_with_defaults(model: dict, key: str = "model") -> dict:
+    """A copy of one model's config with the schema's defaults filled in, checked.
+
+    Training takes its hyperparameters from this, so that a caller (tests, tuning trials)
+    may give only the keys it sets.
+    """
+    model = copy.deepcopy(model)
+    validator = _with_defaults(jsonschema.Draft202012Validator)(_model_schema())
+    errors = list(validator.iter_errors(model))
+    if errors:
+        lines = [f"  {key}.{_key(e)}: {e.message}" for e in errors[:10]]
+        raise ConfigError("invalid config:\n" + "\n".join(lines))
+    check_model(model, key)
+    return model

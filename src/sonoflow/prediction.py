@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from .audio_blocks import prefetch, read_blocks
 from .features import FeatureFrontend, FeatureSettings
+from .metadata import metadata_vector
 from .models import load_weights, pick_device
 from .streaming import stream_windows
 
@@ -41,13 +42,23 @@ def window_step(settings: FeatureSettings, hop_s: float) -> int:
 
 def load_fold_models(
     model_paths: Sequence[Path], device: torch.device
-) -> tuple[list[nn.Module], list[str], FeatureSettings]:
-    """The fold models, their classes and their feature settings (which must agree)."""
+) -> tuple[list[nn.Module], list[dict], list[str], FeatureSettings]:
+    """The fold models, their checkpoints, classes and feature settings (which must agree)."""
     models, checkpoints = zip(*(load_weights(p, device) for p in model_paths))
     classes, features = checkpoints[0]["classes"], checkpoints[0]["features"]
     if any(c["classes"] != classes or c["features"] != features for c in checkpoints):
         raise ValueError(f"fold models disagree on classes or features: {model_paths}")
-    return list(models), classes, FeatureSettings.from_config(features)
+    return list(models), list(checkpoints), classes, FeatureSettings.from_config(features)
+
+
+def recording_metadata(
+    checkpoint: dict, recordings: list[Path], metadata_csv: str | Path | None, key: str
+) -> np.ndarray | None:
+    """One metadata vector per recording (rows in order) for a fusion model, else None."""
+    vectors = [metadata_vector(checkpoint, p.stem, metadata_csv, key) for p in recordings]
+    if not vectors or vectors[0] is None:
+        return None
+    return np.stack(vectors).astype(np.float32)
 
 
 def predict_recordings(
@@ -58,12 +69,18 @@ def predict_recordings(
     threads: int = 1,
     channel: str | int = "mix",
     block_s: float = 30.0,
+    metadata_csv: str | Path | None = None,
+    metadata_key: str = "benchmarks.NAME.metadata",
 ) -> pd.DataFrame:
-    """Scores per window: recording, start_s, end_s and one column per class, folds averaged."""
+    """Scores per window: recording, start_s, end_s and one column per class, folds averaged.
+
+    Models with metadata fusion read each recording's row of `metadata_csv` (config key
+    `metadata_key`)."""
     torch.set_num_threads(max(1, threads))
     device = pick_device()
-    models, classes, settings = load_fold_models(model_paths, device)
-    scorer = WindowScorer(models, FeatureFrontend(settings).to(device), device)
+    models, checkpoints, classes, settings = load_fold_models(model_paths, device)
+    metadata = [recording_metadata(c, recordings, metadata_csv, metadata_key) for c in checkpoints]
+    scorer = WindowScorer(models, FeatureFrontend(settings).to(device), device, metadata)
     per_recording = score_recordings(
         recordings, scorer, window_step(settings, hop_s), batch_size, channel, block_s
     )
@@ -71,21 +88,40 @@ def predict_recordings(
 
 
 class WindowScorer:
-    """Softmax probabilities of dB windows, averaged over the fold models."""
+    """Probabilities of dB windows (softmax, or sigmoid for multi-label models), averaged over
+    the fold models. `metadata`: per model, None or one vector per recording (fusion)."""
 
     def __init__(
-        self, models: Sequence[nn.Module], frontend: FeatureFrontend, device: torch.device
+        self,
+        models: Sequence[nn.Module],
+        frontend: FeatureFrontend,
+        device: torch.device,
+        metadata: Sequence[np.ndarray | None] | None = None,
     ):
         self.frontend, self.device = frontend, device
         self.cuda = device.type == "cuda"
         self.models = [m.to(memory_format=torch.channels_last) if self.cuda else m for m in models]
+        self.metadata = [
+            None if m is None else torch.from_numpy(m).to(device)
+            for m in (metadata or [None] * len(models))
+        ]
 
-    def __call__(self, windows: torch.Tensor) -> np.ndarray:
+    def __call__(self, windows: torch.Tensor, owners: Sequence[tuple[int, int]] = ()) -> np.ndarray:
+        """`owners`: (recording index, count) runs of the batch, for metadata fusion."""
+        rows = torch.repeat_interleave(
+            torch.tensor([o for o, _ in owners], dtype=torch.long),
+            torch.tensor([n for _, n in owners], dtype=torch.long),
+        ).to(self.device)
         with torch.inference_mode(), self._autocast():
             batch = self.frontend.normalize(windows).unsqueeze(1)
             if self.cuda:
                 batch = batch.contiguous(memory_format=torch.channels_last)
-            probs = torch.stack([m(batch).float().softmax(dim=1) for m in self.models])
+            probs = torch.stack(
+                [
+                    m.probabilities(batch, None if meta is None else meta[rows]).float()
+                    for m, meta in zip(self.models, self.metadata)
+                ]
+            )
             return probs.mean(dim=0).cpu().numpy()
 
     def _autocast(self):
@@ -117,7 +153,7 @@ def score_recordings(
         ascii=True,
     ) as progress:
         for batch, owners in full_batches(chunks, batch_size):
-            probs = scorer(batch)
+            probs = scorer(batch, owners)
             first = 0
             for owner, count in owners:
                 scores[owner].append(probs[first : first + count])

@@ -81,7 +81,7 @@ def plot_pr_curves(metrics: pd.DataFrame, path: str | Path) -> None:
     ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1), title="Event PR curves")
     ax.legend(fontsize="x-small")
     ax.grid(alpha=0.3)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_per_tape_recall(per_tape: pd.DataFrame, metrics: pd.DataFrame, path: str | Path) -> None:
@@ -136,10 +136,18 @@ def plot_training_history(histories: dict[str, pd.DataFrame], path: str | Path) 
     ax.set(xlabel="epoch", ylabel="validation macro-F1", ylim=(0, 1), title="Training per fold")
     ax.legend(fontsize="x-small")
     ax.grid(alpha=0.3)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
-def _save(fig, path: str | Path) -> None:
+def new_figure(size: tuple[float, float] = (6, 4), ncols: int = 1):
+    """A figure with `ncols` gridded axes side by side: (fig, ax) or (fig, [ax, ...])."""
+    fig, axes = plt.subplots(1, ncols, figsize=size, squeeze=False)
+    for ax in axes[0]:
+        ax.grid(alpha=0.3)
+    return fig, axes[0][0] if ncols == 1 else list(axes[0])
+
+
+def save_figure(fig, path: str | Path) -> None:
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png", dpi=120)

@@ -7,6 +7,7 @@ from sonoflow.annotations import FORMAT_SUFFIXES
 from sonoflow.audio import AUDIO_SUFFIXES
 from sonoflow.config import experiment_id, experiments
 from sonoflow.corpus import DEMO, corpus_paths
+from sonoflow.models import pretrained_file
 
 NAME = "[A-Za-z0-9_-]+"
 
@@ -19,6 +20,7 @@ wildcard_constraints:
     experiment=rf"{NAME}\.{NAME}\.{NAME}",
     fold=r"\d+",
     shard=r"\d+",
+    weights=r"[A-Za-z0-9_.-]+",
 
 
 EXPERIMENTS = [experiment_id(*e) for e in experiments(config)]
@@ -160,12 +162,38 @@ def features_params(wildcards):
     return config["features"][wildcards.features]
 
 
+def uses_metadata(model):
+    return config["models"][model]["metadata"]["fusion"] != "none"
+
+
+def corpus_metadata():
+    """The corpus's metadata CSV (the demo writes one), or None."""
+    return corpus_params()["metadata"]
+
+
 def train_inputs(wildcards):
-    dataset, features, _ = parts(wildcards)
-    return {
+    """Clips, cache index, and where the model needs them its weights and metadata."""
+    dataset, features, model = parts(wildcards)
+    inputs = {
         "clips": f"results/datasets/{dataset}/clips.csv",
         "cache": f"results/cache/{features}/index.csv",
     }
+    weights = pretrained_file(config["models"][model])
+    if weights is not None:
+        inputs["weights"] = str(weights)
+    if uses_metadata(model):
+        if not corpus_metadata():
+            raise WorkflowError(
+                f"config key corpus.metadata: models.{model}.metadata.fusion is "
+                f"{config['models'][model]['metadata']['fusion']!r}, which needs a metadata CSV"
+            )
+        inputs["metadata"] = corpus_metadata()
+    return inputs
+
+
+def training_metadata(wildcards):
+    """The metadata CSV a fusion model trains with ("" for models without fusion)."""
+    return corpus_metadata() if uses_metadata(parts(wildcards)[2]) else ""
 
 
 def experiment_features(wildcards):
@@ -190,11 +218,32 @@ def fold_models(wildcards):
     )
 
 
-def benchmark_params(wildcards):
+def fold_results(wildcards):
     return {
-        **config["benchmarks"][wildcards.benchmark],
-        **benchmark_dirs(wildcards.benchmark),
+        "models": expand(
+            "results/models/{e}/fold{k}/model.pt", e=wildcards.experiment, k=FOLDS
+        ),
+        "results": expand(
+            "results/models/{e}/fold{k}/results.json", e=wildcards.experiment, k=FOLDS
+        ),
+        "histories": expand(
+            "results/models/{e}/fold{k}/history.csv", e=wildcards.experiment, k=FOLDS
+        ),
+        **train_inputs(wildcards),
     }
+
+
+def experiment_outputs():
+    """What each experiment reports besides benchmark metrics (rule assess_experiment)."""
+    names = ["cv_summary.csv", "test/metrics.json", "plots/learning_curves.png"]
+    return expand("results/models/{e}/{name}", e=EXPERIMENTS, name=names)
+
+
+def benchmark_params(wildcards):
+    bench = dict(config["benchmarks"][wildcards.benchmark])
+    if bench["recordings"] == "demo":
+        bench["metadata"] = f"{DEMO}/metadata.csv"
+    return {**bench, **benchmark_dirs(wildcards.benchmark)}
 
 
 def prediction_shards(wildcards):
@@ -256,4 +305,5 @@ def summary_outputs():
             e=EXPERIMENTS,
             b=config["benchmarks"],
         ),
+        *experiment_outputs(),
     ]

@@ -1,3 +1,21 @@
+localrules:
+    download_weights,
+
+
+# On the submitting host: cluster compute nodes are often offline.
+rule download_weights:
+    output:
+        "resources/weights/{weights}.pth",
+    log:
+        "logs/download_weights/{weights}.log",
+    benchmark:
+        "benchmarks/download_weights/{weights}.tsv"
+    conda:
+        "../../envs/sonoflow.yaml"
+    script:
+        "../scripts/download_weights.py"
+
+
 rule train_fold:
     input:
         unpack(train_inputs),
@@ -22,5 +40,6 @@ rule train_fold:
         labels=config["corpus"]["labels"],
         cv=config["cv"],
         checkpoint=fold_checkpoint,
+        metadata=training_metadata,
     script:
         "../scripts/train_fold.py"

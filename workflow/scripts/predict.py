@@ -23,6 +23,8 @@ scores = predict_recordings(
     threads=snakemake.threads,
     channel=bench["channel"],
     block_s=bench["block_s"],
+    metadata_csv=bench["metadata"],
+    metadata_key=f"benchmarks.{snakemake.wildcards.benchmark}.metadata",
 )
 with atomic_path(snakemake.output.scores) as tmp:
     scores.to_parquet(tmp, index=False)

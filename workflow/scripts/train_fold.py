@@ -25,5 +25,6 @@ results = train_fold(
     out_dir=Path(snakemake.output.model).parent,
     threads=snakemake.threads,
     checkpoint_path=snakemake.params.checkpoint,
+    metadata_csv=snakemake.params.metadata or None,
 )
 log.info("best epoch %s: %s", results["best_epoch"], results["metrics"])

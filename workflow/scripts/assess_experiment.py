@@ -1,0 +1,20 @@
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from sonoflow.assessment import assess_experiment
+from sonoflow.logs import log_to
+
+log = log_to(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+report = assess_experiment(
+    pd.read_csv(snakemake.input.clips),
+    snakemake.input.models,
+    snakemake.input.results,
+    snakemake.input.histories,
+    cache_dir=Path(snakemake.input.cache).parent,
+    out=dict(snakemake.output.items()),
+    metadata_csv=snakemake.params.metadata or None,
+)
+log.info("test split: %s", {k: v for k, v in report.items() if not isinstance(v, dict)})

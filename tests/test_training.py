@@ -103,7 +103,7 @@ def test_every_training_option_at_once(work, tmp_path):
         },
     }
     result = _fit(
-        work, model, metadata_csv=root / "corpus/metadata.csv", plot_dir=tmp_path, threads=2
+        work, model, metadata_csv=root / "corpus/train/metadata.csv", plot_dir=tmp_path, threads=2
     )
     assert len(result.history) == 2
     assert 1e-6 <= result.lr <= 1.0
@@ -119,7 +119,7 @@ def test_every_training_option_at_once(work, tmp_path):
 def test_fold_outputs_report_and_prediction_with_metadata(work, tmp_path):
     root, clips, folds = work
     model = {"backbone": "band_mlp", "epochs": 2, "metadata": {"fusion": "concat"}}
-    metadata = root / "corpus/metadata.csv"
+    metadata = root / "corpus/train/metadata.csv"
     for fold in (0, 1):
         train_fold(
             clips,
@@ -180,7 +180,9 @@ def test_fold_outputs_report_and_prediction_with_metadata(work, tmp_path):
         assert out[plot].stat().st_size > 1000
 
     bench = list_recordings(root / "corpus/benchmark/audio")
-    scores = predict_recordings(bench, models, hop_s=0.1, metadata_csv=metadata)
+    scores = predict_recordings(
+        bench, models, hop_s=0.1, metadata_csv=root / "corpus/benchmark/metadata.csv"
+    )
     assert len(scores) and scores[["hum", "chirp", "noise"]].sum(axis=1).round(4).eq(1).all()
     with pytest.raises(ValueError, match="config key benchmarks.NAME.metadata"):
         predict_recordings(bench, models, hop_s=0.1)

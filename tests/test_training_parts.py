@@ -88,3 +88,18 @@ def test_lr_range_test_chooses_a_tenth_of_the_best_rate():
     best = curve.loc[curve["smoothed_loss"].idxmin(), "lr"]
     assert chosen == pytest.approx(best / 10)
     assert 1e-3 < best < 1e-1
+
+
+@pytest.mark.parametrize("oversample", [False, True])
+def test_no_training_batch_of_one_window(oversample):
+    """Batch norm cannot train on a single sample: a lone last window is left for next epoch."""
+    from torch.utils.data import TensorDataset
+
+    from sonoflow.training import _train_loader
+
+    data = TensorDataset(torch.zeros(9, 1))
+    data.targets = np.array([0] * 9)  # one class: oversampling draws 9 windows too
+    imbalance = {"oversample": oversample, "oversample_cap": 50}
+    loader = _train_loader(data, imbalance, torch.Generator().manual_seed(0), {"batch_size": 4})
+    sizes = [len(batch[0]) for batch in loader]
+    assert sizes == [4, 4] and len(loader) == 2

@@ -362,16 +362,20 @@ def train_fold(
 def _train_loader(
     train_set: ClipWindows, imbalance: dict, generator: torch.Generator, options: dict
 ) -> DataLoader:
-    """Shuffled batches; with oversampling, rare classes drawn more often (with replacement)."""
+    """Shuffled batches; with oversampling, rare classes drawn more often (with replacement).
+
+    A last batch of a single window is dropped: batch norm cannot train on one sample.
+    """
     if not imbalance["oversample"]:
-        return DataLoader(train_set, shuffle=True, generator=generator, **options)
+        lone = len(train_set) % options["batch_size"] == 1
+        return DataLoader(train_set, shuffle=True, generator=generator, drop_last=lone, **options)
     n_classes = int(train_set.targets.max()) + 1
     factors = oversampling_factors(train_set.targets, n_classes, imbalance["oversample_cap"])
     weights = factors[train_set.targets]
-    sampler = WeightedRandomSampler(
-        weights.tolist(), int(round(weights.sum())), replacement=True, generator=generator
-    )
-    return DataLoader(train_set, sampler=sampler, **options)
+    draws = int(round(weights.sum()))
+    sampler = WeightedRandomSampler(weights.tolist(), draws, replacement=True, generator=generator)
+    lone = draws % options["batch_size"] == 1
+    return DataLoader(train_set, sampler=sampler, drop_last=lone, **options)
 
 
 def _optimizer_and_schedule(model: Detector, config: dict, lr: float, steps_per_epoch: int):

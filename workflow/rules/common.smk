@@ -242,7 +242,7 @@ def experiment_outputs():
 def benchmark_params(wildcards):
     bench = dict(config["benchmarks"][wildcards.benchmark])
     if bench["recordings"] == "demo":
-        bench["metadata"] = f"{DEMO}/metadata.csv"
+        bench["metadata"] = f"{DEMO}/benchmark/metadata.csv"
     return {**bench, **benchmark_dirs(wildcards.benchmark)}
 
 

@@ -63,7 +63,7 @@ def plot_f1_by_threshold(metrics: pd.DataFrame, path: str | Path) -> None:
         ax.set(xlabel="threshold", ylabel=f"{measure} (all classes)", ylim=(0, 1), title=measure)
         ax.grid(alpha=0.3)
     axes[-1].legend(fontsize="x-small")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_pr_curves(metrics: pd.DataFrame, path: str | Path) -> None:
@@ -100,7 +100,7 @@ def plot_per_tape_recall(per_tape: pd.DataFrame, metrics: pd.DataFrame, path: st
             ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6, color="w")
     fig.colorbar(image, ax=ax, label="recall at best-F1 threshold")
     ax.set_title("Recall per tape")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_recall_by_quality(metrics: pd.DataFrame, path: str | Path) -> None:
@@ -126,7 +126,7 @@ def plot_recall_by_quality(metrics: pd.DataFrame, path: str | Path) -> None:
         ax.text(0.5, 0.5, "no quality column in the ground truth", ha="center", va="center")
     ax.set(xlabel="annotation quality", ylabel="recall at best-F1 threshold", ylim=(0, 1))
     ax.set_title("Recall per annotation quality")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_training_history(histories: dict[str, pd.DataFrame], path: str | Path) -> None:

@@ -22,7 +22,7 @@ VARIANT = {
 
 
 def build_training_corpus(work: Path, variant: dict = VARIANT, tapes: int = 5) -> Path:
-    """work/corpus/{train,benchmark} (audio, Raven tables, metadata.csv), work/dataset, work/cache."""
+    """work/corpus/{train,benchmark}/ (audio, Raven tables, metadata.csv), dataset, cache."""
     make_demo_corpus(
         work / "corpus",
         DemoSettings(

@@ -17,6 +17,7 @@ wildcard_constraints:
     benchmark=NAME,
     experiment=rf"{NAME}\.{NAME}\.{NAME}",
     fold=r"\d+",
+    worker=r"\d+",
     shard=r"\d+",
 
 
@@ -117,12 +118,20 @@ def features_params(wildcards):
     return config["features"][wildcards.features]
 
 
-def train_inputs(wildcards):
+def experiment_data(wildcards):
+    """What every training of an experiment reads: its clips and its spectrogram cache."""
     dataset, features, _ = parts(wildcards)
     return {
         "clips": f"results/datasets/{dataset}/clips.csv",
         "cache": f"results/cache/{features}/index.csv",
     }
+
+
+def train_inputs(wildcards):
+    inputs = experiment_data(wildcards)
+    if is_tuned(wildcards.experiment):
+        inputs["best_params"] = f"results/tuning/{wildcards.experiment}/best_params.json"
+    return inputs
 
 
 def experiment_features(wildcards):
@@ -131,6 +140,32 @@ def experiment_features(wildcards):
 
 def experiment_model(wildcards):
     return config["models"][parts(wildcards)[2]]
+
+
+# --- tuning ---------------------------------------------------------------------------
+
+
+def is_tuned(experiment):
+    enabled = config["tuning"]["enabled"]
+    return enabled is True or (isinstance(enabled, list) and experiment in enabled)
+
+
+def tuning_params():
+    """The tuning config but `enabled`, so that tuning one more experiment reruns no study."""
+    return {k: v for k, v in config["tuning"].items() if k != "enabled"}
+
+
+def tuning_journal(wildcards):
+    """Outside the outputs, so that a rerun continues the study instead of starting over."""
+    return f"results/tuning/{wildcards.experiment}/journal.log"
+
+
+def tuning_workers(wildcards):
+    return expand(
+        "results/tuning/{e}/worker{w}.json",
+        e=wildcards.experiment,
+        w=range(config["tuning"]["workers"]),
+    )
 
 
 def fold_checkpoint(wildcards):

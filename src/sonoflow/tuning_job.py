@@ -28,6 +28,7 @@ def tune_worker(
     journal: str | Path,
     worker: int,
     threads: int = 1,
+    metadata_csv: str | Path | None = None,
 ) -> dict:
     """Run this worker's share of the study's trials; returns a summary of its trials.
 
@@ -49,10 +50,11 @@ def tune_worker(
             features=features,
             labels=labels,
             model_config={**config, "epochs": epochs},
+            metadata_csv=metadata_csv,
             threads=threads,
-            on_epoch=lambda epoch, metrics: report(epoch, metrics["val_macro_f1"]),
+            on_epoch=lambda epoch, row: report(epoch, row["val_macro_f1"]),
         )
-        return result["metrics"]["val_macro_f1"]
+        return result.best_metrics["val_macro_f1"]
 
     trials = run_worker(
         study, worker, tuning["workers"], tuning["trials"], tuning["search_space"], model_config, train

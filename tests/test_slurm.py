@@ -42,7 +42,7 @@ def test_profile_finishes_on_slurm_with_gpu_requests_and_local_metrics(
     profile = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
     # test-only site values: this cluster's partitions, a 2-core node, no accounting
     profile["default-resources"]["slurm_partition"] = "cpu"
-    for rule in ("train_fold", "predict"):
+    for rule in ("train_fold", "tune_worker", "predict"):
         profile["set-resources"][rule].update(slurm_partition="gpu", mem_mb=4000)
         profile["set-threads"][rule] = 2  # as in the local run, so that results are equal
     profile["set-resources"]["check_gpu"]["slurm_partition"] = "gpu"

@@ -66,6 +66,7 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
                 f"invalid config:\n  benchmarks.{name}.folds: {bench['folds']} names a fold "
                 f"that does not exist (cv.folds is {config['cv']['folds']}, numbered from 0)"
             )
+    _check_tuning(config)
     return config
 
 
@@ -83,6 +84,31 @@ def section_with_defaults(section: str, value: dict, schema_path: str | Path = S
         lines = [f"  {section}.{_key(e)}: {e.message}" for e in errors[:10]]
         raise ConfigError("invalid config:\n" + "\n".join(lines))
     return filled
+
+
+def _check_tuning(config: dict) -> None:
+    from sonoflow.tuning import unknown_params  # optuna is only imported when tuning is checked
+
+    tuning = config["tuning"]
+    ids = {experiment_id(*e): e for e in experiments(config)}
+    enabled = tuning["enabled"]
+    tuned = list(ids) if enabled is True else (enabled or [])
+    for name in tuned:
+        if name not in ids:
+            raise ConfigError(
+                f"invalid config:\n  tuning.enabled: {name!r} is not an experiment of this "
+                f"config {sorted(ids)}"
+            )
+    for key, spec in tuning["search_space"].items():
+        if "low" in spec and not spec["low"] < spec["high"]:
+            raise ConfigError(
+                f"invalid config:\n  tuning.search_space.{key}: low must be below high"
+            )
+    for model in sorted({ids[name][2] for name in tuned}):
+        for key in unknown_params(config["models"][model], tuning["search_space"]):
+            raise ConfigError(
+                f"invalid config:\n  tuning.search_space.{key}: not a key of models.{model}"
+            )
 
 
 def _key(error: jsonschema.ValidationError) -> str:

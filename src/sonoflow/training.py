@@ -39,6 +39,7 @@ from .lr_range_test import lr_range_test, plot_lr_range_test
 from .metadata import fit_encoder, read_metadata, recording_vectors
 from .models import Detector, build_model, pick_device, save_weights
 from .spectrogram_cache import SpectrogramCache
+from .tuning import apply_params
 
 log = logging.getLogger(__name__)
 
@@ -308,10 +309,13 @@ def train_fold(
     threads: int = 1,
     checkpoint_path: str | Path | None = None,
     metadata_csv: str | Path | None = None,
+    tuned_params: dict | None = None,
 ) -> dict:
     """Train on every train+val fold but `fold`, validate on `fold`; write model.pt,
-    history.csv and results.json into `out_dir`."""
+    history.csv and results.json into `out_dir`. `tuned_params` (a tuning study's best,
+    dotted names for nested keys) override the model config's values."""
     out_dir = Path(out_dir)
+    model_config = apply_params(model_config, tuned_params or {})
     result = fit(
         clips[(folds >= 0) & (folds != fold)],
         clips[folds == fold],
@@ -346,6 +350,7 @@ def train_fold(
             },
             "augment.mixup.alpha": config["augment"]["mixup"]["alpha"],
         },
+        "tuned_params": tuned_params,
         "best_epoch": result.best_epoch,
         "epochs_run": len(result.history),
         "resumed_after_epoch": result.resumed_after_epoch,

@@ -19,6 +19,7 @@ wildcard_constraints:
     benchmark=NAME,
     experiment=rf"{NAME}\.{NAME}\.{NAME}",
     fold=r"\d+",
+    worker=r"\d+",
     shard=r"\d+",
     weights=r"[A-Za-z0-9_.-]+",
 
@@ -171,8 +172,9 @@ def corpus_metadata():
     return corpus_params()["metadata"]
 
 
-def train_inputs(wildcards):
-    """Clips, cache index, and where the model needs them its weights and metadata."""
+def experiment_data(wildcards):
+    """What every training of an experiment (fold or tuning trial) reads: clips, cache index,
+    and where the model needs them its pretrained weights and metadata."""
     dataset, features, model = parts(wildcards)
     inputs = {
         "clips": f"results/datasets/{dataset}/clips.csv",
@@ -196,12 +198,47 @@ def training_metadata(wildcards):
     return corpus_metadata() if uses_metadata(parts(wildcards)[2]) else ""
 
 
+def train_inputs(wildcards):
+    inputs = experiment_data(wildcards)
+    if is_tuned(wildcards.experiment):
+        inputs["best_params"] = (
+            f"results/tuning/{wildcards.experiment}/best_params.json"
+        )
+    return inputs
+
+
 def experiment_features(wildcards):
     return config["features"][parts(wildcards)[1]]
 
 
 def experiment_model(wildcards):
     return config["models"][parts(wildcards)[2]]
+
+
+# --- tuning ---------------------------------------------------------------------------
+
+
+def is_tuned(experiment):
+    enabled = config["tuning"]["enabled"]
+    return enabled is True or (isinstance(enabled, list) and experiment in enabled)
+
+
+def tuning_params():
+    """The tuning config but `enabled`, so that tuning one more experiment reruns no study."""
+    return {k: v for k, v in config["tuning"].items() if k != "enabled"}
+
+
+def tuning_journal(wildcards):
+    """Outside the outputs, so that a rerun continues the study instead of starting over."""
+    return f"results/tuning/{wildcards.experiment}/journal.log"
+
+
+def tuning_workers(wildcards):
+    return expand(
+        "results/tuning/{e}/worker{w}.json",
+        e=wildcards.experiment,
+        w=range(config["tuning"]["workers"]),
+    )
 
 
 def fold_checkpoint(wildcards):

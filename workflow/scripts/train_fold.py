@@ -2,6 +2,7 @@ from sonoflow.gpu import claim_gpu, describe_device
 
 claim_gpu()  # before anything touches CUDA
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,10 @@ log = log_to(snakemake.log[0])
 log.info("device: %s", describe_device())
 clips = pd.read_csv(snakemake.input.clips)
 folds = cv_folds(clips, snakemake.params.cv["folds"], snakemake.params.cv["seed"])
+tuned = None
+if "best_params" in snakemake.input.keys():
+    tuned = json.loads(Path(snakemake.input.best_params).read_text())["params"]
+    log.info("tuned parameters: %s", tuned)
 results = train_fold(
     clips,
     folds,
@@ -26,5 +31,6 @@ results = train_fold(
     threads=snakemake.threads,
     checkpoint_path=snakemake.params.checkpoint,
     metadata_csv=snakemake.params.metadata or None,
+    tuned_params=tuned,
 )
 log.info("best epoch %s: %s", results["best_epoch"], results["metrics"])

@@ -1,0 +1,14 @@
+import json
+from pathlib import Path
+
+from sonoflow.logs import log_to
+from sonoflow.tuning import load_study
+from sonoflow.tuning_report import write_report
+
+log = log_to(snakemake.log[0])
+names = {json.loads(Path(p).read_text())["study"] for p in snakemake.input}
+if len(names) != 1:
+    raise RuntimeError(f"the workers' outputs name different studies {sorted(names)}; rerun them")
+study = load_study(snakemake.params.journal, names.pop())
+best = write_report(study, snakemake.params.tuning["trials"], dict(snakemake.output))
+log.info("best: trial %d, macro-F1 %.4f, %s", best["trial"], best["value"], best["params"])

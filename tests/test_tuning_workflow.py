@@ -4,7 +4,6 @@ import copy
 import json
 
 import pandas as pd
-
 from workflow_helpers import TINY_CONFIG, copy_project, scheduled_jobs, snakemake
 
 EXPERIMENT = "default.mel32.tiny"

@@ -199,3 +199,19 @@ def test_worker_processes_do_not_change_the_result(work):
     assert alone.history[-1]["train_loss"] == with_workers.history[-1]["train_loss"]
     for name, value in alone.best_state.items():
         assert torch.equal(value, with_workers.best_state[name]), name
+
+
+def test_a_last_batch_of_one_clip_is_dropped(work):
+    root, clips, folds = work
+    train = clips[folds == 1]
+    model = {"backbone": "resnet10t", "epochs": 1, "batch_size": len(train) - 1}
+    result = _fit(work, model)  # batch normalisation would fail on a batch of one
+    assert result.history[0]["train_accuracy"] >= 0
+
+
+def test_a_lone_clip_still_trains(work):
+    root, clips, folds = work
+    one = clips[folds == 1].iloc[:1]
+    model = {"backbone": "band_mlp", "epochs": 1}  # no batch normalisation
+    result = fit(one, clips[folds == 0], root / "cache", FEATURES, LABELS, model)
+    assert len(result.history) == 1

@@ -372,15 +372,20 @@ def _train_loader(
     A last batch of a single window is dropped: batch norm cannot train on one sample.
     """
     if not imbalance["oversample"]:
-        lone = len(train_set) % options["batch_size"] == 1
+        lone = _lone_last(len(train_set), options["batch_size"])
         return DataLoader(train_set, shuffle=True, generator=generator, drop_last=lone, **options)
     n_classes = int(train_set.targets.max()) + 1
     factors = oversampling_factors(train_set.targets, n_classes, imbalance["oversample_cap"])
     weights = factors[train_set.targets]
     draws = int(round(weights.sum()))
     sampler = WeightedRandomSampler(weights.tolist(), draws, replacement=True, generator=generator)
-    lone = draws % options["batch_size"] == 1
+    lone = _lone_last(draws, options["batch_size"])
     return DataLoader(train_set, sampler=sampler, drop_last=lone, **options)
+
+
+def _lone_last(size: int, batch_size: int) -> bool:
+    """Whether the last batch holds one window (and is not the only batch)."""
+    return size > batch_size and size % batch_size == 1
 
 
 def _optimizer_and_schedule(model: Detector, config: dict, lr: float, steps_per_epoch: int):

@@ -257,3 +257,52 @@ def test_animal_spot_export_and_pngs(tmp_path, corpus_config):
     )
     export_spectrogram_pngs(clips, corpus.recordings, tmp_path / "png", 8000, "mix")
     assert sorted(p.stem for p in (tmp_path / "png").glob("*.png")) == sorted(clips["uid"])
+
+
+def _busy_and_quiet_tape(tmp_path):
+    # tape T: `busy` is covered by its two targets; `quiet` has room between non-target calls
+    write_recording(tmp_path / "audio", "busy.wav", 2)
+    write_recording(tmp_path / "audio", "quiet.wav", 6)
+    write_raven(tmp_path / "raven/busy.txt", [(0.0, 1.0, "hum"), (1.0, 2.0, "chirp")])
+    birds = [(1.0, 2.0, "bird"), (3.0, 3.5, "bird"), (4.5, 5.5, "bird")]
+    write_raven(tmp_path / "raven/quiet.txt", birds)
+    meta = tmp_path / "meta.csv"
+    meta.write_text("recording,tape\nbusy,T\nquiet,T\n")
+    config = {
+        "recordings": str(tmp_path / "audio"),
+        "annotations": str(tmp_path / "raven"),
+        "metadata": str(meta),
+        "labels": ["hum", "chirp"],
+    }
+    variant = {
+        "noise_per_target": 2,
+        "noise_duration_s": 0.3,
+        "margin_s": 0.1,
+        "split": {"train": 1, "val": 0, "test": 0},
+    }
+    return config, variant, [(a, b) for a, b, _ in birds]
+
+
+def test_fallback_searches_the_other_recordings_of_the_tape(tmp_path):
+    config, variant, birds = _busy_and_quiet_tape(tmp_path)
+    clips, counts, _ = _build(config, **variant)
+    noise = clips[clips["source"] == "noise"]
+    assert len(noise) == 4 and set(noise["recording"]) == {"quiet"}
+    assert set(noise["tape"]) == {"T"}
+    assert counts == {"wanted": 4, "fallback": 4, "fallback_other_recording": 4, "shortfall": 0}
+    for start, end in zip(noise["start_s"], noise["end_s"]):
+        assert not any(start < b + 0.1 - 1e-9 and end > a - 0.1 + 1e-9 for a, b in birds)
+    spans = sorted(zip(noise["start_s"], noise["end_s"]))
+    assert all(a[1] <= b[0] + 1e-9 for a, b in zip(spans, spans[1:]))
+    targets = clips.set_index("uid")
+    assert (targets.loc[noise["target"], "recording"] == "busy").all()
+    assert (noise["split"].to_numpy() == targets.loc[noise["target"], "split"].to_numpy()).all()
+    again, _, _ = _build(config, **variant)
+    pd.testing.assert_frame_equal(clips, again)
+
+
+def test_fallback_stays_on_the_target_recording_when_splits_group_recordings(tmp_path):
+    config, variant, _ = _busy_and_quiet_tape(tmp_path)
+    clips, counts, _ = _build(config, **variant, group_by="recording")
+    assert (clips["source"] == "target").all()
+    assert counts == {"wanted": 4, "fallback": 0, "fallback_other_recording": 0, "shortfall": 4}

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sonoflow.noise_mining import free_intervals, mine_noise, noise_count
+from sonoflow.noise_mining import free_intervals, mine_noise, mine_tape_noise, noise_count
 
 
 def _overlaps(a, b, margin=0.0):
@@ -73,3 +73,30 @@ def test_fixed_noise_duration_and_fallback_are_counted():
         20.0, annotations, targets, 3, 0.1, 1.0, rng, length_s=2.0, fallback=False
     )
     assert clips == [] and counts == {"wanted": 3, "fallback": 0, "shortfall": 3}
+
+
+def test_tape_fallback_keeps_each_recording_clear_and_is_deterministic():
+    recordings = {
+        "a": (2.0, [(0.0, 1.0), (1.0, 2.0)]),  # no free time at all
+        "b": (5.0, [(1.0, 2.0)]),
+        "c": (5.0, [(2.0, 4.0)]),
+    }
+    targets = [("a", 0.0, 1.0), ("a", 1.0, 2.0)]
+    runs = [
+        mine_tape_noise(recordings, targets, 4, 0.2, 1.0, np.random.default_rng(7), length_s=0.4)
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1]
+    clips, counts = runs[0]
+    assert counts == {"wanted": 8, "fallback": 8, "fallback_other_recording": 8, "shortfall": 0}
+    assert {place for _, place, _, _ in clips} == {"b", "c"}
+    for place in ("b", "c"):
+        duration, busy = recordings[place]
+        spans = sorted((s, e) for _, p, s, e in clips if p == place)
+        assert all(0 <= s and e <= duration for s, e in spans)
+        assert not any(_overlaps(span, a, 0.2) for span in spans for a in busy)
+        assert all(x[1] <= y[0] + 1e-9 for x, y in zip(spans, spans[1:]))
+    _, counts = mine_tape_noise(
+        recordings, targets, 4, 0.2, 1.0, np.random.default_rng(7), 0.4, across_recordings=False
+    )
+    assert counts == {"wanted": 8, "fallback": 0, "fallback_other_recording": 0, "shortfall": 8}

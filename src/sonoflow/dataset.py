@@ -10,7 +10,7 @@ import pandas as pd
 
 from .config import section_with_defaults
 from .corpus import Corpus, load_corpus
-from .noise_mining import mine_noise
+from .noise_mining import mine_tape_noise
 from .selection import select_targets
 from .splits import assign_group_splits
 from .variant_outputs import write_variant
@@ -58,37 +58,56 @@ def build_clips(corpus: Corpus, labels: list[str], variant: dict) -> tuple[pd.Da
             "and balancing); check corpus.labels, corpus.label_column and the variant's filters"
         )
     targets = targets.sort_values(["recording", "start_s", "end_s", "label"], kind="stable")
-    busy_of = {r: rows for r, rows in annotations.groupby("recording", sort=False)}
-    length_of = dict(zip(corpus.recordings["recording"], corpus.recordings["duration_s"]))
-    noise_rows, counts = [], {"wanted": 0, "fallback": 0, "shortfall": 0}
     columns = ["recording", "tape", "start_s", "end_s", "label", "quality"]
     target_rows = list(targets[columns].itertuples(index=False))
-    position = 0
-    for recording, rows in targets.groupby("recording", sort=True):
-        busy = busy_of[recording]
-        spans = list(zip(rows["start_s"], rows["end_s"]))
-        mined, tally = mine_noise(
-            length_of[recording],
-            list(zip(busy["start_s"], busy["end_s"])),
-            spans,
+    noise_rows, counts = _mine_noise(corpus, annotations, targets, variant, rng)
+    clips = _clip_table(target_rows, noise_rows)
+    clips["split"] = _splits(clips, variant)
+    return clips[CLIP_COLUMNS], counts
+
+
+def _mine_noise(
+    corpus: Corpus,
+    annotations: pd.DataFrame,
+    targets: pd.DataFrame,
+    variant: dict,
+    rng: np.random.Generator,
+) -> tuple[list[tuple], dict[str, int]]:
+    """Noise rows per tape, each naming its target by position in `targets`, and the counts.
+
+    The fallback reaches the tape's other recordings only when `group_by` is `tape` or
+    `none`: with `recording`, noise on another recording would put that recording's clips
+    in its target's split, so noise stays on its target's recording.
+    """
+    busy_of = {r: rows for r, rows in annotations.groupby("recording", sort=False)}
+    no_calls = annotations.iloc[:0]
+    counts = {"wanted": 0, "fallback": 0, "fallback_other_recording": 0, "shortfall": 0}
+    rows = []
+    positioned = targets.assign(position=np.arange(len(targets)))
+    tape_recordings = corpus.recordings.groupby("tape", sort=False)
+    for tape, tape_targets in positioned.groupby("tape", sort=True):
+        recordings = tape_recordings.get_group(tape).sort_values("recording")
+        timelines = {}
+        for recording, duration in zip(recordings["recording"], recordings["duration_s"]):
+            busy = busy_of.get(recording, no_calls)
+            timelines[recording] = (duration, list(zip(busy["start_s"], busy["end_s"])))
+        mined, tally = mine_tape_noise(
+            timelines,
+            list(zip(tape_targets["recording"], tape_targets["start_s"], tape_targets["end_s"])),
             per_target=variant["noise_per_target"],
             margin_s=variant["margin_s"],
             neighbourhood_s=variant["neighbourhood_s"],
             rng=rng,
             length_s=variant["noise_duration_s"],
             fallback=variant["fallback"],
+            across_recordings=variant["group_by"] != "recording",
         )
-        tape = tape_of[recording]
-        for index, start, end in mined:
-            noise_rows.append(
-                (recording, tape, start, end, NOISE, pd.NA, "noise", position + index)
-            )
+        position = tape_targets["position"].to_numpy()
+        for index, recording, start, end in mined:
+            rows.append((recording, tape, start, end, NOISE, pd.NA, "noise", int(position[index])))
         for key in counts:
             counts[key] += tally[key]
-        position += len(rows)
-    clips = _clip_table(target_rows, noise_rows)
-    clips["split"] = _splits(clips, variant)
-    return clips[CLIP_COLUMNS], counts
+    return rows, counts
 
 
 def _clip_table(target_rows: list, noise_rows: list) -> pd.DataFrame:
@@ -210,4 +229,11 @@ def prepare_dataset(
     write_variant(Path(out_dir), clips, corpus, labels, variant, counts)
     if counts["shortfall"]:
         log.warning("%d noise clip(s) could not be placed (no free slot)", counts["shortfall"])
+    if counts["fallback"]:
+        log.info(
+            "%d noise clip(s) placed outside their target's neighbourhood, %d of them on "
+            "another recording of the tape",
+            counts["fallback"],
+            counts["fallback_other_recording"],
+        )
     return clips

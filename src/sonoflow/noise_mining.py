@@ -1,4 +1,4 @@
-"""Noise clips mined from the same recording as their target, clear of every annotation.
+"""Noise clips mined near their target, else elsewhere on its tape, clear of every annotation.
 
 Free-interval bookkeeping is written here because no library samples positions from
 the complement of a set of intervals.
@@ -86,26 +86,71 @@ def mine_noise(
 ) -> tuple[list[tuple[int, float, float]], dict[str, int]]:
     """Noise clips (target index, start_s, end_s) for the targets of one recording.
 
-    Each clip is as long as its target, or `length_s` when given. It is first sought
-    within `neighbourhood_s` of its target, then (with `fallback`) anywhere on the
-    recording. Clips never come within `margin_s` of an annotation, nor overlap each other.
-    Returns the clips and counts of clips wanted, fallback uses and shortfalls.
+    A tape of this one recording for `mine_tape_noise`; returns its clips without the
+    recording and the counts wanted, fallback and shortfall.
     """
-    free = FreeTime(free_intervals(duration_s, annotations, margin_s))
-    clips: list[tuple[int, float, float]] = []
-    counts = {"wanted": 0, "fallback": 0, "shortfall": 0}
-    for index, (t_start, t_end) in enumerate(targets):
+    clips, counts = mine_tape_noise(
+        {"": (duration_s, annotations)},
+        [("", start, end) for start, end in targets],
+        per_target,
+        margin_s,
+        neighbourhood_s,
+        rng,
+        length_s=length_s,
+        fallback=fallback,
+    )
+    counts.pop("fallback_other_recording")
+    return [(index, start, end) for index, _, start, end in clips], counts
+
+
+def mine_tape_noise(
+    recordings: dict[str, tuple[float, list[tuple[float, float]]]],
+    targets: list[tuple[str, float, float]],
+    per_target: float,
+    margin_s: float,
+    neighbourhood_s: float,
+    rng: np.random.Generator,
+    length_s: float | None = None,
+    fallback: bool = True,
+    across_recordings: bool = True,
+) -> tuple[list[tuple[int, str, float, float]], dict[str, int]]:
+    """Noise clips (target index, recording, start_s, end_s) for the targets of one tape.
+
+    `recordings` maps each recording of the tape to its duration and its annotations (all
+    labels); `targets` are (recording, start_s, end_s). Each clip is as long as its target,
+    or `length_s` when given. It is first sought within `neighbourhood_s` of its target on
+    the target's recording; then, with `fallback`, anywhere on that recording; then, with
+    `across_recordings` too, on the tape's other recordings, tried in an order shuffled by
+    `rng` for each clip. Every recording keeps its own free time, so clips never come within
+    `margin_s` of an annotation of their recording, nor overlap each other. Returns the clips
+    and the counts wanted, fallback (clips placed outside their neighbourhood, on any
+    recording), fallback_other_recording (those placed on another recording) and shortfall.
+    """
+    free = {
+        name: FreeTime(free_intervals(duration, busy, margin_s))
+        for name, (duration, busy) in recordings.items()
+    }
+    others = {name: [o for o in sorted(recordings) if o != name] for name in recordings}
+    clips: list[tuple[int, str, float, float]] = []
+    counts = {"wanted": 0, "fallback": 0, "fallback_other_recording": 0, "shortfall": 0}
+    for index, (recording, t_start, t_end) in enumerate(targets):
         length = t_end - t_start if length_s is None else length_s
         near = (t_start - neighbourhood_s, t_end + neighbourhood_s)
         for _ in range(noise_count(per_target, rng)):
             counts["wanted"] += 1
-            start = free.draw(length, rng, within=near)
+            place, start = recording, free[recording].draw(length, rng, within=near)
             if start is None and fallback:
-                start = free.draw(length, rng)
+                start = free[recording].draw(length, rng)
+                if start is None and across_recordings and others[recording]:
+                    for place in rng.permutation(others[recording]):
+                        start = free[place].draw(length, rng)
+                        if start is not None:
+                            break
+                    counts["fallback_other_recording"] += start is not None
                 counts["fallback"] += start is not None
             if start is None:
                 counts["shortfall"] += 1
                 continue
-            free.take(start, start + length)
-            clips.append((index, start, start + length))
+            free[place].take(start, start + length)
+            clips.append((index, str(place), start, start + length))
     return clips, counts

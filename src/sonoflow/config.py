@@ -70,20 +70,34 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
     return config
 
 
-def section_with_defaults(section: str, value: dict, schema_path: str | Path = SCHEMA) -> dict:
-    """A copy of one config section (`corpus`, or a `datasets` entry with section `dataset`),
-    checked and with defaults filled in, for library callers that give only a few keys."""
-    schema = yaml.safe_load(Path(schema_path).read_text())
-    sub = schema["properties"]["corpus" if section == "corpus" else "datasets"]
-    if section != "corpus":
-        sub = sub["additionalProperties"]
-    validator = _with_defaults(jsonschema.Draft202012Validator)({**sub, "$defs": schema["$defs"]})
-    filled = _copy(value)
+# Where each section's schema sits in the whole config's schema.
+SECTIONS = {
+    "corpus": ("corpus",),
+    "dataset": ("datasets", "additionalProperties"),
+    "model": ("models", "additionalProperties"),
+}
+
+
+def section_with_defaults(section: str, value: dict, key: str | None = None) -> dict:
+    """A copy of one config section (`corpus`, a `datasets` entry as `dataset`, a `models`
+    entry as `model`), checked and with defaults filled in, for library callers that give
+    only a few keys. Errors name `key` (default: the section) and the key path below it."""
+    validator = _with_defaults(jsonschema.Draft202012Validator)(_section_schema(section))
+    filled = copy.deepcopy(value)
     errors = list(validator.iter_errors(filled))
     if errors:
-        lines = [f"  {section}.{_key(e)}: {e.message}" for e in errors[:10]]
+        lines = [f"  {key or section}.{_key(e)}: {e.message}" for e in errors[:10]]
         raise ConfigError("invalid config:\n" + "\n".join(lines))
     return filled
+
+
+@cache
+def _section_schema(section: str) -> dict:
+    schema = yaml.safe_load(SCHEMA.read_text())
+    sub = schema["properties"]
+    for name in SECTIONS[section]:
+        sub = sub[name]
+    return {**sub, "$defs": schema["$defs"]}
 
 
 def _check_tuning(config: dict) -> None:
@@ -142,23 +156,12 @@ def check_model(model: dict, key: str) -> None:
         )
 
 
-@cache
-def _model_schema() -> dict:
-    schema = yaml.safe_load(SCHEMA.read_text())
-    return schema["properties"]["models"]["additionalProperties"]
-
-
 def model_with_defaults(model: dict, key: str = "model") -> dict:
     """A copy of one model's config with the schema's defaults filled in, checked.
 
     Training takes its hyperparameters from this, so that a caller (tests, tuning trials)
     may give only the keys it sets.
     """
-    model = copy.deepcopy(model)
-    validator = _with_defaults(jsonschema.Draft202012Validator)(_model_schema())
-    errors = list(validator.iter_errors(model))
-    if errors:
-        lines = [f"  {key}.{_key(e)}: {e.message}" for e in errors[:10]]
-        raise ConfigError("invalid config:\n" + "\n".join(lines))
+    model = section_with_defaults("model", model, key)
     check_model(model, key)
     return model

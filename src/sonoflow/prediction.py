@@ -108,10 +108,7 @@ class WindowScorer:
 
     def __call__(self, windows: torch.Tensor, owners: Sequence[tuple[int, int]] = ()) -> np.ndarray:
         """`owners`: (recording index, count) runs of the batch, for metadata fusion."""
-        rows = torch.repeat_interleave(
-            torch.tensor([o for o, _ in owners], dtype=torch.long),
-            torch.tensor([n for _, n in owners], dtype=torch.long),
-        ).to(self.device)
+        rows = self._metadata_rows(owners) if any(m is not None for m in self.metadata) else None
         with torch.inference_mode(), self._autocast():
             batch = self.frontend.normalize(windows).unsqueeze(1)
             if self.cuda:
@@ -123,6 +120,13 @@ class WindowScorer:
                 ]
             )
             return probs.mean(dim=0).cpu().numpy()
+
+    def _metadata_rows(self, owners: Sequence[tuple[int, int]]) -> torch.Tensor:
+        """The recording index of each window of the batch."""
+        return torch.repeat_interleave(
+            torch.tensor([o for o, _ in owners], dtype=torch.long),
+            torch.tensor([n for _, n in owners], dtype=torch.long),
+        ).to(self.device)
 
     def _autocast(self):
         if self.cuda:

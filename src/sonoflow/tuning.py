@@ -84,11 +84,8 @@ def make_pruner(name: str, epochs: int) -> optuna.pruners.BasePruner:
 def open_study(journal: str | Path, name: str, seed: int, pruner: str, epochs: int):
     """The study `name` in the journal file, created by whichever worker comes first."""
     Path(journal).parent.mkdir(parents=True, exist_ok=True)
-    storage = optuna.storages.JournalStorage(
-        optuna.storages.journal.JournalFileBackend(str(journal))
-    )
     return optuna.create_study(
-        storage=storage,
+        storage=_journal_storage(journal),
         study_name=name,
         direction="maximize",
         # constant_liar keeps parallel workers from proposing the same point.
@@ -99,10 +96,11 @@ def open_study(journal: str | Path, name: str, seed: int, pruner: str, epochs: i
 
 
 def load_study(journal: str | Path, name: str) -> optuna.Study:
-    storage = optuna.storages.JournalStorage(
-        optuna.storages.journal.JournalFileBackend(str(journal))
-    )
-    return optuna.load_study(study_name=name, storage=storage)
+    return optuna.load_study(study_name=name, storage=_journal_storage(journal))
+
+
+def _journal_storage(journal: str | Path) -> optuna.storages.JournalStorage:
+    return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal)))
 
 
 def run_worker(

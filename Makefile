@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup demo test lint format clean
+.PHONY: setup demo test test-fast lint format clean
 
 setup: $(STAMP)
 
@@ -20,8 +20,13 @@ $(STAMP): requirements.txt pyproject.toml
 demo: setup
 	$(BIN)/snakemake --profile profiles/local
 
+# Everything, as CI runs it.
 test: setup
 	$(BIN)/pytest
+
+# Daily work: library units only, no whole-workflow runs (marker `workflow`).
+test-fast: setup
+	$(BIN)/pytest -m "not workflow"
 
 lint: setup
 	$(BIN)/ruff check src tests workflow/scripts

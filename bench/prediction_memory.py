@@ -21,13 +21,14 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from sonoflow.features import FeatureSettings
-from sonoflow.models import build_model, save_weights
+from sonoflow.features.frontend import FeatureSettings
+from sonoflow.models.build import build_model
+from sonoflow.models.weights import save_weights
 
 CHILD = """
 import resource, sys, time
 from pathlib import Path
-from sonoflow.prediction import predict_recordings
+from sonoflow.prediction.predict import predict_recordings
 start = time.perf_counter()
 scores = predict_recordings([Path(sys.argv[1])], [Path(sys.argv[2])], float(sys.argv[3]), 256, 2)
 print(len(scores), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter() - start)

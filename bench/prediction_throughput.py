@@ -26,9 +26,11 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from sonoflow.features import FeatureFrontend, FeatureSettings
-from sonoflow.models import build_model, pick_device, save_weights
-from sonoflow.prediction import WindowScorer, predict_recordings, window_step
+from sonoflow.common.device import pick_device
+from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
+from sonoflow.models.build import build_model
+from sonoflow.models.weights import save_weights
+from sonoflow.prediction.predict import WindowScorer, predict_recordings, window_step
 
 MODELS = {
     "demo resnet18, 64 x 100": (

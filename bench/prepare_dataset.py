@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sonoflow.dataset import prepare_dataset
+from sonoflow.datasets.build import prepare_dataset
 
 RATE, SECONDS, PER_RECORDING = 48000, 600, 100
 

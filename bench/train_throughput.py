@@ -21,16 +21,17 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader
 
-from sonoflow.audio import list_recordings
-from sonoflow.clip_windows import ClipWindows
-from sonoflow.config import model_with_defaults
-from sonoflow.dataset import prepare_dataset
-from sonoflow.demo_corpus import DemoSettings, make_demo_corpus
-from sonoflow.features import FeatureFrontend, FeatureSettings
-from sonoflow.losses import build_loss, class_counts
-from sonoflow.models import build_model, describe_device_short, pick_device
-from sonoflow.spectrogram_cache import SpectrogramCache, build_cache
-from sonoflow.training import Precision, _run_epoch, class_names
+from sonoflow.common.device import describe_device_short, pick_device
+from sonoflow.corpus.audio import list_recordings
+from sonoflow.corpus.demo import DemoSettings, make_demo_corpus
+from sonoflow.datasets.build import prepare_dataset
+from sonoflow.features.cache import SpectrogramCache, build_cache
+from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
+from sonoflow.models.build import build_model
+from sonoflow.models.config import model_with_defaults
+from sonoflow.training.clip_windows import ClipWindows
+from sonoflow.training.fit import Precision, _run_epoch, class_names
+from sonoflow.training.losses import build_loss, class_counts
 
 FEATURES = {"sample_rate": 16000, "window_s": 1.0, "n_fft": 512, "hop_length": 160, "n_bins": 64}
 LABELS = ["hum", "chirp"]

@@ -6,6 +6,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests under tests/workflow and tests/slurm run whole workflows: mark them `workflow`."""
+    for item in items:
+        if {"workflow", "slurm"} & set(Path(item.fspath).relative_to(ROOT / "tests").parts[:1]):
+            item.add_marker(pytest.mark.workflow)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """Real recordings and Raven tables made by others (../shared/data), read in place."""

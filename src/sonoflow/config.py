@@ -1,48 +1,24 @@
-"""Config validation: JSON schema with defaults filled in, errors naming the key path."""
+"""The whole workflow config: schema defaults, then the checks that span sections.
+
+Snakemake calls `validate_config` while it builds the DAG, so this module and what it
+imports stay free of torch and timm.
+"""
 
 from __future__ import annotations
 
-import copy
 import itertools
-from functools import cache
 from pathlib import Path
 
-import jsonschema
-import yaml
-
-# The workflow's schema; the library reads it to fill defaults into partial config sections.
-SCHEMA = Path(__file__).resolve().parents[2] / "workflow/schemas/config.schema.yaml"
-
-
-class ConfigError(ValueError):
-    """An invalid config, with the key path of the offending value."""
-
-
-def _with_defaults(validator_class):
-    # jsonschema validates but does not fill defaults; this is its documented extension recipe.
-    check_properties = validator_class.VALIDATORS["properties"]
-
-    def set_defaults(validator, properties, instance, schema):
-        if isinstance(instance, dict):
-            for name, sub in properties.items():
-                if "default" in sub and name not in instance:
-                    instance[name] = _copy(sub["default"])
-        yield from check_properties(validator, properties, instance, schema)
-
-    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
-
-
-def _copy(value):
-    return yaml.safe_load(yaml.safe_dump(value))
+from sonoflow.common.schema import ConfigError, key_path, load_schema, validator_with_defaults
+from sonoflow.models.config import check_model
 
 
 def validate_config(config: dict, schema_path: str | Path) -> dict:
     """Fill defaults into `config` in place and check it; raise ConfigError naming the key."""
-    schema = yaml.safe_load(Path(schema_path).read_text())
-    validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
+    validator = validator_with_defaults(load_schema(schema_path))
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
-        lines = [f"  {_key(e)}: {e.message}" for e in errors[:10]]
+        lines = [f"  {key_path(e)}: {e.message}" for e in errors[:10]]
         raise ConfigError("invalid config:\n" + "\n".join(lines))
     for i, experiment in enumerate(experiments(config)):
         for kind, name in zip(("datasets", "features", "models"), experiment):
@@ -70,38 +46,10 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
     return config
 
 
-# Where each section's schema sits in the whole config's schema.
-SECTIONS = {
-    "corpus": ("corpus",),
-    "dataset": ("datasets", "additionalProperties"),
-    "model": ("models", "additionalProperties"),
-}
-
-
-def section_with_defaults(section: str, value: dict, key: str | None = None) -> dict:
-    """A copy of one config section (`corpus`, a `datasets` entry as `dataset`, a `models`
-    entry as `model`), checked and with defaults filled in, for library callers that give
-    only a few keys. Errors name `key` (default: the section) and the key path below it."""
-    validator = _with_defaults(jsonschema.Draft202012Validator)(_section_schema(section))
-    filled = copy.deepcopy(value)
-    errors = list(validator.iter_errors(filled))
-    if errors:
-        lines = [f"  {key or section}.{_key(e)}: {e.message}" for e in errors[:10]]
-        raise ConfigError("invalid config:\n" + "\n".join(lines))
-    return filled
-
-
-@cache
-def _section_schema(section: str) -> dict:
-    schema = yaml.safe_load(SCHEMA.read_text())
-    sub = schema["properties"]
-    for name in SECTIONS[section]:
-        sub = sub[name]
-    return {**sub, "$defs": schema["$defs"]}
-
-
 def _check_tuning(config: dict) -> None:
-    from sonoflow.tuning import unknown_params  # optuna is only imported when tuning is checked
+    from sonoflow.tuning.study import (
+        unknown_params,  # optuna is only imported when tuning is checked
+    )
 
     tuning = config["tuning"]
     ids = {experiment_id(*e): e for e in experiments(config)}
@@ -125,11 +73,6 @@ def _check_tuning(config: dict) -> None:
             )
 
 
-def _key(error: jsonschema.ValidationError) -> str:
-    path = ".".join(str(p) for p in error.absolute_path)
-    return path or "(top level)"
-
-
 def experiments(config: dict) -> list[tuple[str, str, str]]:
     """(dataset, features, model) triples the config asks for."""
     if config["experiments"] == "all":
@@ -139,29 +82,3 @@ def experiments(config: dict) -> list[tuple[str, str, str]]:
 
 def experiment_id(dataset: str, features: str, model: str) -> str:
     return f"{dataset}.{features}.{model}"
-
-
-def check_model(model: dict, key: str) -> None:
-    """Checks the schema cannot make: the backbone exists, the loss suits the outputs."""
-    from .models import check_backbone
-
-    try:
-        check_backbone(model["backbone"])
-    except ValueError as error:
-        raise ConfigError(f"invalid config:\n  {key}.backbone: {error}") from None
-    if model["multi_label"] and model["loss"]["name"] == "cross_entropy":
-        raise ConfigError(
-            f"invalid config:\n  {key}.loss.name: cross_entropy is single-label; "
-            "multi_label needs bce or focal"
-        )
-
-
-def model_with_defaults(model: dict, key: str = "model") -> dict:
-    """A copy of one model's config with the schema's defaults filled in, checked.
-
-    Training takes its hyperparameters from this, so that a caller (tests, tuning trials)
-    may give only the keys it sets.
-    """
-    model = section_with_defaults("model", model, key)
-    check_model(model, key)
-    return model

@@ -3,11 +3,11 @@
 
 from snakemake.exceptions import WorkflowError
 
-from sonoflow.annotations import FORMAT_SUFFIXES
-from sonoflow.audio import AUDIO_SUFFIXES
+from sonoflow.corpus.annotations import FORMAT_SUFFIXES
+from sonoflow.corpus.audio import AUDIO_SUFFIXES
 from sonoflow.config import experiment_id, experiments
-from sonoflow.corpus import DEMO, corpus_paths
-from sonoflow.models import pretrained_file
+from sonoflow.corpus.load import DEMO, corpus_paths
+from sonoflow.models.registry import pretrained_file
 
 NAME = "[A-Za-z0-9_-]+"
 

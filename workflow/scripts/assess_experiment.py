@@ -3,8 +3,8 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from sonoflow.assessment import assess_experiment
-from sonoflow.logs import log_to
+from sonoflow.common.logs import log_to
+from sonoflow.evaluation.assessment import assess_experiment
 
 log = log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

@@ -1,9 +1,9 @@
 from pathlib import Path
 
-from sonoflow.audio import list_recordings
-from sonoflow.features import FeatureSettings
-from sonoflow.logs import log_to
-from sonoflow.spectrogram_cache import build_cache
+from sonoflow.common.logs import log_to
+from sonoflow.corpus.audio import list_recordings
+from sonoflow.features.cache import build_cache
+from sonoflow.features.frontend import FeatureSettings
 
 log = log_to(snakemake.log[0])
 recordings = list_recordings(snakemake.params.recordings)

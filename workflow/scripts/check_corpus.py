@@ -1,5 +1,5 @@
-from sonoflow.check_corpus import check_corpus, summary, write_report
-from sonoflow.logs import log_to
+from sonoflow.common.logs import log_to
+from sonoflow.corpus.check import check_corpus, summary, write_report
 
 log = log_to(snakemake.log[0])
 problems = check_corpus(snakemake.params.corpus)

@@ -1,11 +1,11 @@
-from sonoflow.gpu import claim_gpu, describe_device
+from sonoflow.common.gpu import claim_gpu, describe_device
 
 claim_gpu()  # before anything touches CUDA
 
 import socket
 
-from sonoflow.atomic import write_text
-from sonoflow.logs import log_to
+from sonoflow.common.atomic import write_text
+from sonoflow.common.logs import log_to
 
 log = log_to(snakemake.log[0])
 line = f"{socket.gethostname()}: {describe_device()}"

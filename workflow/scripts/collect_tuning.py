@@ -1,9 +1,9 @@
 import json
 from pathlib import Path
 
-from sonoflow.logs import log_to
-from sonoflow.tuning import load_study
-from sonoflow.tuning_report import write_report
+from sonoflow.common.logs import log_to
+from sonoflow.tuning.report import write_report
+from sonoflow.tuning.study import load_study
 
 log = log_to(snakemake.log[0])
 names = {json.loads(Path(p).read_text())["study"] for p in snakemake.input}

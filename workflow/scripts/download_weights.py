@@ -1,5 +1,5 @@
-from sonoflow.logs import log_to
-from sonoflow.models import download_weights
+from sonoflow.common.logs import log_to
+from sonoflow.models.weights import download_weights
 
 log = log_to(snakemake.log[0])
 download_weights(snakemake.wildcards.weights, snakemake.output[0])

@@ -1,10 +1,10 @@
 import pandas as pd
 
-from sonoflow.atomic import write_csv
-from sonoflow.audio import list_recordings
-from sonoflow.evaluation import ALL, evaluate_scores, read_ground_truth, recording_events
-from sonoflow.excerpt import choose_excerpt, plot_excerpt
-from sonoflow.logs import log_to
+from sonoflow.common.atomic import write_csv
+from sonoflow.common.logs import log_to
+from sonoflow.corpus.audio import list_recordings
+from sonoflow.evaluation.benchmark import ALL, evaluate_scores, read_ground_truth, recording_events
+from sonoflow.evaluation.excerpt import choose_excerpt, plot_excerpt
 
 log = log_to(snakemake.log[0])
 settings = snakemake.params.evaluation

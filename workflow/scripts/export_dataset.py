@@ -1,7 +1,7 @@
 import pandas as pd
 
-from sonoflow.exports import export_animal_spot, export_spectrogram_pngs
-from sonoflow.logs import log_to
+from sonoflow.common.logs import log_to
+from sonoflow.datasets.exports import export_animal_spot, export_spectrogram_pngs
 
 log = log_to(snakemake.log[0])
 clips = pd.read_csv(snakemake.input.clips, keep_default_na=False, dtype={"tape": str})

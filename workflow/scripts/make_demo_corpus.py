@@ -1,6 +1,6 @@
-from sonoflow.atomic import write_json
-from sonoflow.demo_corpus import DemoSettings, make_demo_corpus
-from sonoflow.logs import log_to
+from sonoflow.common.atomic import write_json
+from sonoflow.common.logs import log_to
+from sonoflow.corpus.demo import DemoSettings, make_demo_corpus
 
 log = log_to(snakemake.log[0])
 demo = dict(snakemake.params.demo)

@@ -1,13 +1,13 @@
-from sonoflow.gpu import claim_gpu, describe_device
+from sonoflow.common.gpu import claim_gpu, describe_device
 
 claim_gpu()  # before anything touches CUDA
 
 from pathlib import Path
 
-from sonoflow.atomic import atomic_path
-from sonoflow.audio import list_recordings
-from sonoflow.logs import log_to
-from sonoflow.prediction import predict_recordings
+from sonoflow.common.atomic import atomic_path
+from sonoflow.common.logs import log_to
+from sonoflow.corpus.audio import list_recordings
+from sonoflow.prediction.predict import predict_recordings
 
 log = log_to(snakemake.log[0])
 log.info("device: %s", describe_device())

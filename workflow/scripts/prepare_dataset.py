@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from sonoflow.dataset import prepare_dataset
-from sonoflow.logs import log_to
+from sonoflow.common.logs import log_to
+from sonoflow.datasets.build import prepare_dataset
 
 log = log_to(snakemake.log[0])
 clips = prepare_dataset(

@@ -1,5 +1,5 @@
-from sonoflow.logs import log_to
-from sonoflow.summary import write_summary
+from sonoflow.common.logs import log_to
+from sonoflow.evaluation.summary import write_summary
 
 log = log_to(snakemake.log[0])
 metrics = write_summary(

@@ -1,4 +1,4 @@
-from sonoflow.gpu import claim_gpu, describe_device
+from sonoflow.common.gpu import claim_gpu, describe_device
 
 claim_gpu()  # before anything touches CUDA
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from sonoflow.logs import log_to
-from sonoflow.splits import cv_folds
-from sonoflow.training import train_fold
+from sonoflow.common.logs import log_to
+from sonoflow.datasets.splits import cv_folds
+from sonoflow.training.fit import train_fold
 
 log = log_to(snakemake.log[0])
 log.info("device: %s", describe_device())

@@ -1,4 +1,4 @@
-from sonoflow.gpu import claim_gpu, describe_device
+from sonoflow.common.gpu import claim_gpu, describe_device
 
 claim_gpu()  # before anything touches CUDA
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from sonoflow.atomic import write_json
-from sonoflow.logs import log_to
-from sonoflow.tuning_job import tune_worker
+from sonoflow.common.atomic import write_json
+from sonoflow.common.logs import log_to
+from sonoflow.tuning.worker import tune_worker
 
 log = log_to(snakemake.log[0])
 log.info("device: %s", describe_device())

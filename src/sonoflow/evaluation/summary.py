@@ -1,0 +1,155 @@
+"""The run's summary: metrics tables, a leaderboard and the evaluation and training plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sonoflow.common.atomic import write_csv
+from sonoflow.common.plots import plt, save_figure
+
+
+def collect_metrics(paths: list[str | Path]) -> pd.DataFrame:
+    """Concatenate evaluation tables; each file's experiment and benchmark come from its path
+    (results/evaluation/{experiment}/{benchmark}/metrics.csv or metrics_per_tape.csv)."""
+    frames = []
+    for path in map(Path, paths):
+        frame = pd.read_csv(path)
+        frame.insert(0, "benchmark", path.parent.name)
+        frame.insert(0, "experiment", path.parent.parent.name)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def leaderboard(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Best overall F1 per experiment x benchmark, with the threshold that gives it, the average
+    precision over the sweep, and the F1 of a detector that fires everywhere (threshold 0)."""
+    overall = metrics[(metrics["class"] == "all") & metrics["f1"].notna()].reset_index(drop=True)
+    best = overall.loc[overall.groupby(["experiment", "benchmark"])["f1"].idxmax()]
+    board = best[
+        ["experiment", "benchmark", "threshold", "precision", "recall", "f1", "average_precision"]
+    ].rename(columns={"threshold": "best_threshold"})
+    everywhere = overall[overall["threshold"] == 0].set_index(["experiment", "benchmark"])["f1"]
+    board["f1_fire_everywhere"] = [
+        everywhere.get(k) for k in zip(board["experiment"], board["benchmark"])
+    ]
+    return board.sort_values("f1", ascending=False).reset_index(drop=True)
+
+
+def at_best_threshold(table: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
+    """Rows of `table` at their experiment x benchmark's best-F1 threshold (all classes)."""
+    best = metrics[metrics["class"] == "all"].groupby(["experiment", "benchmark"])[
+        "best_f1_threshold"
+    ]
+    best = best.first().rename("best").reset_index()
+    table = table.merge(best, on=["experiment", "benchmark"])
+    return table[np.isclose(table["threshold"], table["best"])].drop(columns="best")
+
+
+def plot_f1_by_threshold(metrics: pd.DataFrame, path: str | Path) -> None:
+    """Precision, recall and F1 (all classes) against threshold, one panel each."""
+    overall = metrics[metrics["class"] == "all"]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True)
+    for ax, measure in zip(axes, ("precision", "recall", "f1")):
+        for (experiment, benchmark), rows in overall.groupby(["experiment", "benchmark"]):
+            ax.plot(
+                rows["threshold"], rows[measure], marker=".", label=f"{experiment} / {benchmark}"
+            )
+        ax.set(xlabel="threshold", ylabel=f"{measure} (all classes)", ylim=(0, 1), title=measure)
+        ax.grid(alpha=0.3)
+    axes[-1].legend(fontsize="x-small")
+    save_figure(fig, path)
+
+
+def plot_pr_curves(metrics: pd.DataFrame, path: str | Path) -> None:
+    overall = metrics[metrics["class"] == "all"]
+    fig, ax = plt.subplots(figsize=(6, 5))
+    for (experiment, benchmark), rows in overall.groupby(["experiment", "benchmark"]):
+        rows = rows.sort_values("recall")
+        ap = rows["average_precision"].iloc[0]
+        ax.plot(
+            rows["recall"],
+            rows["precision"],
+            marker=".",
+            label=f"{experiment} / {benchmark} (AP {ap:.2f})",
+        )
+    ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1), title="Event PR curves")
+    ax.legend(fontsize="x-small")
+    ax.grid(alpha=0.3)
+    save_figure(fig, path)
+
+
+def plot_per_tape_recall(per_tape: pd.DataFrame, metrics: pd.DataFrame, path: str | Path) -> None:
+    rows = at_best_threshold(per_tape, metrics)
+    counts = rows.groupby(["experiment", "benchmark", "recording"])[["tp", "fn"]].sum()
+    recall = (counts["tp"] / (counts["tp"] + counts["fn"]).where(lambda n: n > 0)).rename("recall")
+    grid = recall.reset_index().pivot_table(
+        index=["experiment", "benchmark"], columns="recording", values="recall", dropna=False
+    )
+    fig, ax = plt.subplots(figsize=(max(5, 0.6 * grid.shape[1] + 3), max(2.5, 0.4 * len(grid) + 2)))
+    image = ax.imshow(grid.to_numpy(float), vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    ax.set_xticks(range(grid.shape[1]), grid.columns, rotation=60, ha="right", fontsize=7)
+    ax.set_yticks(range(len(grid)), [f"{e} / {b}" for e, b in grid.index], fontsize=7)
+    for (i, j), value in np.ndenumerate(grid.to_numpy(float)):
+        if not np.isnan(value):
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6, color="w")
+    fig.colorbar(image, ax=ax, label="recall at best-F1 threshold")
+    ax.set_title("Recall per tape")
+    save_figure(fig, path)
+
+
+def plot_recall_by_quality(metrics: pd.DataFrame, path: str | Path) -> None:
+    columns = sorted(c for c in metrics.columns if c.startswith("recall_quality_"))
+    rows = at_best_threshold(metrics[metrics["class"] == "all"], metrics)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    if columns and len(rows):
+        width = 0.8 / len(rows)
+        for i, row in enumerate(rows.itertuples()):
+            values = [getattr(row, c) for c in columns]
+            ax.bar(
+                np.arange(len(columns)) + i * width,
+                values,
+                width,
+                label=f"{row.experiment} / {row.benchmark}",
+            )
+        ax.set_xticks(
+            np.arange(len(columns)) + 0.4 - width / 2,
+            [c.removeprefix("recall_quality_") for c in columns],
+        )
+        ax.legend(fontsize="x-small")
+    else:
+        ax.text(0.5, 0.5, "no quality column in the ground truth", ha="center", va="center")
+    ax.set(xlabel="annotation quality", ylabel="recall at best-F1 threshold", ylim=(0, 1))
+    ax.set_title("Recall per annotation quality")
+    save_figure(fig, path)
+
+
+def plot_training_history(histories: dict[str, pd.DataFrame], path: str | Path) -> None:
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, history in histories.items():
+        ax.plot(history["epoch"], history["val_macro_f1"], marker=".", label=name)
+    ax.set(xlabel="epoch", ylabel="validation macro-F1", ylim=(0, 1), title="Training per fold")
+    ax.legend(fontsize="x-small")
+    ax.grid(alpha=0.3)
+    save_figure(fig, path)
+
+
+def write_summary(
+    metrics_paths: list, per_tape_paths: list, history_paths: list, out: dict
+) -> pd.DataFrame:
+    metrics = collect_metrics(metrics_paths)
+    per_tape = collect_metrics(per_tape_paths)
+    write_csv(out["metrics"], metrics, float_format="%.6f")
+    write_csv(out["per_tape"], per_tape, float_format="%.6f")
+    write_csv(out["leaderboard"], leaderboard(metrics), float_format="%.4f")
+    plot_f1_by_threshold(metrics, out["f1_plot"])
+    plot_pr_curves(metrics, out["pr_plot"])
+    plot_per_tape_recall(per_tape, metrics, out["per_tape_plot"])
+    plot_recall_by_quality(metrics, out["quality_plot"])
+    histories = {
+        f"{Path(p).parent.parent.name} {Path(p).parent.name}": pd.read_csv(p) for p in history_paths
+    }
+    plot_training_history(histories, out["history_plot"])
+    return metrics

@@ -1,0 +1,108 @@
+"""Per-recording spectrogram cache: one float16 .npy per recording and feature setting.
+
+Clips are frame offsets into these arrays, so every dataset variant shares them and a
+random time shift during training costs nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from sonoflow.common.atomic import atomic_path, write_csv
+from sonoflow.corpus.audio import AudioError, Channel, audio_info, load_mono
+from sonoflow.features.frontend import (
+    FeatureFrontend,
+    FeatureSettings,
+    pad_frames,
+    spectrogram_in_blocks,
+)
+
+log = logging.getLogger(__name__)
+
+
+def recording_spectrogram(
+    path: Path, frontend: FeatureFrontend, device: torch.device, channel: Channel = "mix"
+) -> torch.Tensor:
+    waveform = torch.from_numpy(load_mono(path, frontend.settings.sample_rate, channel))
+    waveform = waveform.to(device)
+    with torch.inference_mode():
+        return spectrogram_in_blocks(frontend, waveform)
+
+
+def build_cache(
+    recordings: list[Path],
+    settings: FeatureSettings,
+    out_dir: str | Path,
+    channel: Channel = "mix",
+    skip_bad: bool = False,
+) -> pd.DataFrame:
+    """Compute and store every recording's spectrogram; write and return the index.
+
+    `channel` is "mix" or a 0-based channel index. With `skip_bad`, recordings that cannot
+    be used (corpus.bad_audio: skip) are logged and left out instead of failing.
+    """
+    out_dir = Path(out_dir)
+    stems = [p.stem for p in recordings]
+    duplicates = sorted({s for s in stems if stems.count(s) > 1})
+    if duplicates:
+        raise ValueError(f"recordings share a file stem (the cache key): {duplicates}")
+    frontend = FeatureFrontend(settings)
+    rows = []
+    for path in recordings:
+        try:
+            if audio_info(path).frames == 0:
+                raise AudioError(f"{path}: no samples (header only)")
+            spec = recording_spectrogram(path, frontend, torch.device("cpu"), channel)
+        except AudioError as err:
+            if not skip_bad:
+                raise
+            log.warning("skipped (corpus.bad_audio: skip): %s", err)
+            continue
+        target = out_dir / "spectrograms" / f"{path.stem}.npy"
+        with atomic_path(target) as tmp, open(tmp, "wb") as handle:
+            np.save(handle, spec.numpy().astype(np.float16))
+        rows.append(
+            {
+                "recording": path.stem,
+                "file": str(path),
+                "spectrogram": target.name,
+                "frames": spec.shape[-1],
+                "bins": spec.shape[0],
+            }
+        )
+        log.info("cached %s: %d frames", path.name, spec.shape[-1])
+    index = pd.DataFrame(rows, columns=["recording", "file", "spectrogram", "frames", "bins"])
+    write_csv(out_dir / "index.csv", index)
+    return index
+
+
+class SpectrogramCache:
+    """Read windows out of a cache directory written by `build_cache`."""
+
+    def __init__(self, directory: str | Path, settings: FeatureSettings):
+        self.directory = Path(directory)
+        self.settings = settings
+        index = pd.read_csv(self.directory / "index.csv")
+        self.frames = dict(zip(index["recording"], index["frames"]))
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def array(self, recording: str) -> np.ndarray:
+        if recording not in self._arrays:
+            if recording not in self.frames:
+                raise KeyError(f"{recording}: not in the spectrogram cache {self.directory}")
+            path = self.directory / "spectrograms" / f"{recording}.npy"
+            self._arrays[recording] = np.load(path, mmap_mode="r")
+        return self._arrays[recording]
+
+    def window(self, recording: str, start_frame: int) -> torch.Tensor:
+        """(n_bins, frames_per_window) float32 window starting at `start_frame`, clamped inside."""
+        frames = self.settings.frames_per_window
+        array = self.array(recording)
+        start = max(0, min(start_frame, array.shape[-1] - frames))
+        window = torch.from_numpy(np.array(array[:, start : start + frames], dtype=np.float32))
+        return pad_frames(window, frames) if window.shape[-1] < frames else window

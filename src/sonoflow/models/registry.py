@@ -1,0 +1,64 @@
+"""Backbone names: presets, timm's catalogue and sonoflow's own models, and where their
+pretrained weights come from.
+
+Config validation runs while Snakemake builds the DAG, so this module imports timm only
+when a name is neither a preset nor one of sonoflow's own models.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import cache
+from pathlib import Path
+
+# Tested presets: name -> timm model. Any other timm name works as well.
+PRESETS = {
+    "resnet18": "resnet18",
+    "resnet34": "resnet34",
+    "resnet50": "resnet50",
+    "efficientnet_b0": "efficientnet_b0",
+    "convnext_tiny": "convnext_tiny",
+    "convnext_tiny_cbam": "convnext_tiny_cbam",
+    "vit_small": "vit_small_patch16_224",
+}
+BAND_MLP = "band_mlp"
+# Models whose pretrained weights are another model's (the attention is added after loading).
+WEIGHTS_SOURCE = {"convnext_tiny_cbam": "convnext_tiny"}
+WEIGHTS_DIR = Path("resources/weights")
+
+
+@cache
+def _timm_names() -> frozenset[str]:
+    import timm
+
+    return frozenset(timm.list_models())
+
+
+def timm_name(backbone: str) -> str:
+    return PRESETS.get(backbone, backbone)
+
+
+def check_backbone(backbone: str) -> None:
+    """Raise ValueError naming close matches when `backbone` is neither a preset nor in timm."""
+    if backbone == BAND_MLP or backbone in PRESETS or backbone in _timm_names():
+        return
+    known = sorted({BAND_MLP, *PRESETS, *_timm_names()})
+    close = difflib.get_close_matches(backbone, known, n=5, cutoff=0.6)
+    hint = f"; close matches: {', '.join(close)}" if close else ""
+    raise ValueError(f"unknown backbone {backbone!r} (not a preset nor a timm model){hint}")
+
+
+def weights_name(backbone: str) -> str:
+    """The timm model whose pretrained weights a backbone starts from."""
+    name = timm_name(backbone)
+    return WEIGHTS_SOURCE.get(name, name)
+
+
+def pretrained_file(model_config: dict) -> Path | None:
+    """The weights file a model starts from: None, its downloaded timm weights, or a PATH."""
+    pretrained = model_config.get("pretrained", False)
+    if pretrained is False or model_config["backbone"] == BAND_MLP:
+        return None
+    if pretrained is True:
+        return WEIGHTS_DIR / f"{weights_name(model_config['backbone'])}.pth"
+    return Path(pretrained)

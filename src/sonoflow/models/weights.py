@@ -1,0 +1,49 @@
+"""Model files: timm's pretrained weights fetched once, trained detectors saved and loaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import timm
+import torch
+
+from sonoflow.common.atomic import atomic_path
+from sonoflow.features.frontend import FeatureSettings
+from sonoflow.models.build import build_model
+from sonoflow.models.detector import Detector
+
+
+def download_weights(backbone_weights: str, path: str | Path) -> None:
+    """Fetch timm's pretrained weights for a model and store its state dict at `path`."""
+    model = timm.create_model(backbone_weights, pretrained=True)
+    with atomic_path(path) as tmp:
+        torch.save(model.state_dict(), tmp)
+
+
+def save_weights(path, state_dict: dict, meta: dict) -> None:
+    """Weights plus the plain-data description needed to rebuild the model (weights_only-safe).
+
+    `meta` holds `classes`, `model` (its config), `features` and, for fusion models,
+    `metadata_encoder` (see metadata.py).
+    """
+    with atomic_path(path) as tmp:
+        torch.save({"state_dict": state_dict, **meta}, tmp)
+
+
+def input_shape_of(features: dict) -> tuple[int, int]:
+    settings = FeatureSettings.from_config(features)
+    return settings.n_bins, settings.frames_per_window
+
+
+def load_weights(path, device: torch.device) -> tuple[Detector, dict]:
+    checkpoint = torch.load(path, map_location=device, weights_only=True)
+    encoder = checkpoint.get("metadata_encoder")
+    model = build_model(
+        checkpoint["model"],
+        len(checkpoint["classes"]),
+        input_shape_of(checkpoint["features"]),
+        metadata_width=encoder["width"] if encoder else 0,
+        load_pretrained=False,
+    )
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.to(device).eval(), checkpoint

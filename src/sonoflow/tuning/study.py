@@ -1,0 +1,138 @@
+"""Hyperparameter search: one Optuna study per experiment, shared by parallel workers.
+
+Workers share the study through Optuna's journal file storage, which is safe on a shared
+file system. Each worker owns a fixed quota of the trials, so the total is met exactly
+whatever the order in which workers start, and a rerun after an interruption only runs what
+its worker had not finished.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import optuna
+from optuna.trial import TrialState
+
+from sonoflow.models.config import apply_params
+
+log = logging.getLogger(__name__)
+
+WORKER_ATTR = "worker"
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+# train(model_config, report) -> validation macro-F1 of the best epoch; `report(epoch, f1)`
+# is called after every epoch and raises optuna.TrialPruned when the trial should stop.
+TrainTrial = Callable[[dict, Callable[[int, float], None]], float]
+
+
+def worker_quota(trials: int, workers: int, worker: int) -> int:
+    """Trials that `worker` runs: an even share, the remainder to the first workers."""
+    return trials // workers + (1 if worker < trials % workers else 0)
+
+
+def unknown_params(model_config: dict, space: dict) -> list[str]:
+    """Names of the search space that are not keys of the (defaults-filled) model config."""
+    missing = []
+    for name in space:
+        node = model_config
+        for key in name.split("."):
+            if not isinstance(node, dict) or key not in node:
+                missing.append(name)
+                break
+            node = node[key]
+    return missing
+
+
+def suggest(trial: optuna.Trial, space: dict) -> dict:
+    """One value per search-space entry: `choices`, or `low`/`high` (int when both are)."""
+    params = {}
+    for name, spec in space.items():
+        if "choices" in spec:
+            params[name] = trial.suggest_categorical(name, spec["choices"])
+        elif isinstance(spec["low"], int) and isinstance(spec["high"], int):
+            params[name] = trial.suggest_int(name, spec["low"], spec["high"], log=spec["log"])
+        else:
+            params[name] = trial.suggest_float(
+                name, float(spec["low"]), float(spec["high"]), log=spec["log"]
+            )
+    return params
+
+
+def make_pruner(name: str, epochs: int) -> optuna.pruners.BasePruner:
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(
+            min_resource=1, max_resource=epochs, reduction_factor=3
+        )
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0)
+    return optuna.pruners.NopPruner()
+
+
+def open_study(journal: str | Path, name: str, seed: int, pruner: str, epochs: int):
+    """The study `name` in the journal file, created by whichever worker comes first."""
+    Path(journal).parent.mkdir(parents=True, exist_ok=True)
+    return optuna.create_study(
+        storage=_journal_storage(journal),
+        study_name=name,
+        direction="maximize",
+        # constant_liar keeps parallel workers from proposing the same point.
+        sampler=optuna.samplers.TPESampler(seed=seed, constant_liar=True),
+        pruner=make_pruner(pruner, epochs),
+        load_if_exists=True,
+    )
+
+
+def load_study(journal: str | Path, name: str) -> optuna.Study:
+    return optuna.load_study(study_name=name, storage=_journal_storage(journal))
+
+
+def _journal_storage(journal: str | Path) -> optuna.storages.JournalStorage:
+    return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal)))
+
+
+def run_worker(
+    study: optuna.Study,
+    worker: int,
+    workers: int,
+    trials: int,
+    space: dict,
+    model_config: dict,
+    train: TrainTrial,
+) -> list[optuna.trial.FrozenTrial]:
+    """Run this worker's remaining trials; returns all of its trials in the study."""
+    mine = _own_trials(study, worker)
+    for stale in (t for t in mine if t.state == TrialState.RUNNING):
+        # Left running by a killed run of this same worker (no other process owns it).
+        study._storage.set_trial_state_values(stale._trial_id, TrialState.FAIL)
+        log.info("trial %d was interrupted; marked failed, its slot is run again", stale.number)
+    done = sum(t.state in FINISHED for t in mine)
+    quota = worker_quota(trials, workers, worker)
+    log.info("worker %d of %d: %d of its %d trials already finished", worker, workers, done, quota)
+    for _ in range(quota - done):
+        trial = study.ask()
+        trial.set_user_attr(WORKER_ATTR, worker)
+        params = suggest(trial, space)
+
+        def report(epoch: int, f1: float, trial=trial) -> None:
+            trial.report(f1, epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned after epoch {epoch} at macro-F1 {f1:.4f}")
+
+        try:
+            value = train(apply_params(model_config, params), report)
+        except optuna.TrialPruned as pruned:
+            study.tell(trial, state=TrialState.PRUNED)
+            log.info("trial %d %s: %s", trial.number, pruned, params)
+            continue
+        except BaseException:
+            study.tell(trial, state=TrialState.FAIL)  # its slot is run again on a rerun
+            raise
+        study.tell(trial, value)
+        log.info("trial %d: macro-F1 %.4f with %s", trial.number, value, params)
+    return _own_trials(study, worker)
+
+
+def _own_trials(study: optuna.Study, worker: int) -> list[optuna.trial.FrozenTrial]:
+    return [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get(WORKER_ATTR) == worker]

@@ -1,0 +1,84 @@
+import pandas as pd
+import pytest
+
+from sonoflow.corpus.raven import AnnotationError, read_selection_table, write_selection_table
+
+
+def test_reads_raven_pro_table_with_species_column(shared_data):
+    path = shared_data / "raven-tables/MSD-0003_20180427_2minstart00.Table.1.selections.txt"
+    table = read_selection_table(path, label_column="species")  # case-insensitive column
+    # 10 selections, one with an empty label, which is dropped
+    assert len(table) == 9
+    assert set(table["label"]) == {"WOTH", "EATO", "LOWA"}
+    assert table.loc[0, "start_s"] == pytest.approx(1.897648165999982)
+    assert table.loc[0, "high_hz"] == pytest.approx(3266.5)
+    assert (table["end_s"] > table["start_s"]).all()
+
+
+def test_trailing_tab_and_annotation_column(shared_data):
+    table = read_selection_table(
+        shared_data / "raven-tables/raven_with_Annotation_col.txt", "Annotation"
+    )
+    assert len(table) > 0
+    assert table["label"].str.len().gt(0).all()
+
+
+def test_empty_table(shared_data):
+    table = read_selection_table(
+        shared_data / "raven-tables/EmptyExample.Table.1.selections.txt", "Species"
+    )
+    assert table.empty
+    assert {"start_s", "end_s", "label"} <= set(table.columns)
+
+
+def test_missing_label_column_names_file_and_columns(shared_data):
+    path = shared_data / "raven-tables/EmptyExample.Table.1.selections.txt"
+    with pytest.raises(AnnotationError, match="EmptyExample.*missing column.*'call_type'"):
+        read_selection_table(path, "call_type")
+
+
+def test_duplicate_views_are_dropped_and_spectrogram_kept(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text(
+        "Selection\tView\tChannel\tBEGIN TIME (S)\tEnd Time (s)\t"
+        "Low Freq (Hz)\tHigh Freq (Hz)\tLabel\n"
+        "1\tWaveform 1\t1\t1.0\t2.0\t0\t0\tfrog\n"
+        "1\tSpectrogram 1\t1\t1.0\t2.0\t100\t900\tfrog\n"
+        "2\tSpectrogram 1\t1\t5.0\t5.5\t200\t800\ttoad\n"
+        "2\tWaveform 1\t1\t5.0\t5.5\t0\t0\ttoad\n"
+    )
+    table = read_selection_table(path, "label")
+    assert list(table["label"]) == ["frog", "toad"]
+    assert list(table["high_hz"]) == [900, 800]
+
+
+def test_end_before_begin_names_the_line(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_text(
+        "Selection\tBegin Time (s)\tEnd Time (s)\tLabel\n1\t1.0\t2.0\ta\n2\t4.0\t3.0\tb\n"
+    )
+    with pytest.raises(AnnotationError, match=r"bad.txt, line 3: End Time"):
+        read_selection_table(path, "Label")
+
+
+def test_non_numeric_time_names_the_line(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_text("Selection\tBegin Time (s)\tEnd Time (s)\tLabel\n1\tabc\t2.0\ta\n")
+    with pytest.raises(AnnotationError, match=r"line 2: Begin Time \(s\) is not a number: 'abc'"):
+        read_selection_table(path, "Label")
+
+
+def test_written_table_reads_back(tmp_path):
+    events = pd.DataFrame(
+        {
+            "start_s": [0.5, 2.0],
+            "end_s": [1.0, 2.25],
+            "low_hz": [100, 100],
+            "high_hz": [900, 900],
+            "Annotation": ["hum", "hum"],
+            "Score": [0.9, 0.7],
+        }
+    )
+    write_selection_table(tmp_path / "e.selections.txt", events, extra=["Annotation", "Score"])
+    back = read_selection_table(tmp_path / "e.selections.txt", "annotation")
+    assert back[["start_s", "end_s"]].to_numpy().tolist() == [[0.5, 1.0], [2.0, 2.25]]

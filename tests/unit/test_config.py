@@ -1,0 +1,71 @@
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sonoflow.common.schema import ConfigError
+from sonoflow.config import experiments, validate_config
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
+
+
+def default_config():
+    return yaml.safe_load((ROOT / "config.yaml").read_text())
+
+
+def test_default_config_is_valid_and_defaults_are_filled():
+    config = validate_config(default_config(), SCHEMA)
+    assert config["models"]["resnet18"]["weight_decay"] == 0.0001  # not in config.yaml
+    assert config["models"]["resnet18"]["dropout"] == 0.2
+    assert config["cv"]["seed"] == 0
+    assert experiments(config) == [
+        ("default", "mel64", "resnet18"),
+        ("default", "mel64", "band_mlp"),
+    ]
+
+
+def test_empty_config_gets_the_demo():
+    config = validate_config({}, SCHEMA)
+    assert config["corpus"]["recordings"] == "demo"
+    assert config["features"]["mel64"]["n_fft"] == 512
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda c: c["models"]["resnet18"].update(lr="fast"),
+            r"models\.resnet18\.lr: 'fast' does not match '\^auto\$'",
+        ),
+        (
+            lambda c: c["features"]["mel64"].update(scale="bark"),
+            r"features\.mel64\.scale: 'bark' is not one of",
+        ),
+        (lambda c: c["datasets"].update({"bad name": {}}), r"datasets: 'bad name' does not match"),
+        (
+            lambda c: c["evaluation"].update(thresholds=[1.5]),
+            r"evaluation\.thresholds\.0: 1\.5 is greater",
+        ),
+        (
+            lambda c: c["models"]["resnet18"].update(lrr=0.1),
+            r"models\.resnet18: Additional properties",
+        ),
+        (
+            lambda c: c.update(
+                experiments=[{"dataset": "default", "features": "mel64", "model": "vgg"}]
+            ),
+            r"experiments\.0: 'vgg' is not one of the models",
+        ),
+        (
+            lambda c: c["benchmarks"]["demo"].update(folds=[3]),
+            r"benchmarks\.demo\.folds: \[3\] names a fold that does not exist",
+        ),
+    ],
+)
+def test_bad_values_name_the_key_path(edit, message):
+    config = copy.deepcopy(default_config())
+    edit(config)
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config, SCHEMA)

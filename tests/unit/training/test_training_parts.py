@@ -1,0 +1,105 @@
+"""Losses, class weights, oversampling, augmentations, the LR schedule and range test."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from sonoflow.models.config import model_with_defaults
+from sonoflow.training.augment import mix_noise, mixup, spec_augment
+from sonoflow.training.clip_windows import oversampling_factors
+from sonoflow.training.fit import cosine_with_warmup
+from sonoflow.training.losses import FocalLoss, balanced_weights, build_loss
+from sonoflow.training.lr_range_test import lr_range_test
+
+
+def _loss(counts=(10, 10, 10), **config):
+    return build_loss(model_with_defaults({"backbone": "band_mlp", **config}), np.array(counts))
+
+
+def test_focal_loss_without_focusing_is_cross_entropy_and_down_weights_easy_clips():
+    logits, targets = torch.randn(8, 3), nn.functional.one_hot(torch.arange(8) % 3, 3).float()
+    torch.testing.assert_close(
+        FocalLoss(0.0, None, multi_label=False)(logits, targets),
+        nn.functional.cross_entropy(logits, targets),
+    )
+    easy = torch.tensor([[5.0, 0.0, 0.0]])
+    one_hot = torch.tensor([[1.0, 0.0, 0.0]])
+    ratio = FocalLoss(2.0, None, False)(easy, one_hot) / nn.functional.cross_entropy(easy, one_hot)
+    assert ratio < 0.01
+    sigmoid = FocalLoss(0.0, None, multi_label=True)(logits, targets)
+    torch.testing.assert_close(
+        sigmoid, nn.functional.binary_cross_entropy_with_logits(logits, targets) * 3
+    )
+
+
+def test_loss_registry_and_class_weights():
+    assert isinstance(_loss(), nn.CrossEntropyLoss)
+    weighted = _loss(counts=(10, 30, 60), imbalance={"class_weights": "balanced"})
+    np.testing.assert_allclose(
+        weighted.weight.numpy(), [100 / 30, 100 / 90, 100 / 180], rtol=1e-6
+    )  # n / (k * count)
+    np.testing.assert_allclose(balanced_weights(np.array([0.0, 5, 5])), [0, 1, 1])
+    focal = _loss(loss={"name": "focal", "alpha": [1, 2, 3]})
+    np.testing.assert_allclose(focal.alpha.numpy(), [1, 2, 3])
+    assert isinstance(_loss(loss={"name": "bce"}), nn.BCEWithLogitsLoss)
+    with pytest.raises(ValueError, match="imbalance.class_weights: 2 values for 3 classes"):
+        _loss(imbalance={"class_weights": [1, 2]})
+
+
+def test_oversampling_factors_are_capped():
+    targets = np.array([0] * 1000 + [1] * 100 + [2] * 2)
+    np.testing.assert_allclose(oversampling_factors(targets, 4, cap=50), [1, 10, 50, 0])
+
+
+def test_spec_augment_masks_and_noise_mixing():
+    rng = np.random.default_rng(0)
+    window = torch.ones(32, 25)
+    masked = spec_augment(window, rng, time_masks=2, time_width=5, freq_masks=2, freq_width=4)
+    assert (masked == 0).any() and (masked == 1).any() and window.eq(1).all()
+    quiet, loud = torch.full((4, 5), -60.0), torch.full((4, 5), -20.0)
+    mixed = mix_noise(loud, quiet, rng, (10.0, 10.0))  # noise 10 dB below the window
+    torch.testing.assert_close(mixed, torch.full((4, 5), -20 + 10 * np.log10(1.1)))
+
+
+def test_mixup_mixes_inputs_and_targets_alike():
+    torch.manual_seed(0)
+    x = torch.arange(4.0).view(4, 1, 1, 1).expand(4, 1, 2, 2)
+    y = nn.functional.one_hot(torch.arange(4), 4).float()
+    mixed_x, mixed_y, _ = mixup(x, y, torch.zeros(0), alpha=0.4)
+    torch.testing.assert_close(mixed_y.sum(dim=1), torch.ones(4))
+    expected_x = (mixed_y * torch.arange(4.0)).sum(dim=1)  # each input is its target's mixture
+    torch.testing.assert_close(mixed_x[:, 0, 0, 0], expected_x)
+
+
+def test_cosine_schedule_warms_up_then_decays_to_the_minimum():
+    factor = cosine_with_warmup(total_steps=100, warmup_steps=10, min_ratio=0.01)
+    values = [factor(s) for s in range(100)]
+    assert values[0] == pytest.approx(0.1) and values[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(values[9:], values[10:]))
+    assert factor(100) == pytest.approx(0.01)
+
+
+def test_lr_range_test_chooses_a_tenth_of_the_best_rate():
+    # loss is lowest at lr 1e-2 and explodes beyond
+    curve, chosen = lr_range_test(lambda lr: (np.log10(lr) + 2) ** 2, 1e-5, 10.0, 61)
+    assert isinstance(curve, pd.DataFrame) and len(curve) < 61  # stopped when it exploded
+    best = curve.loc[curve["smoothed_loss"].idxmin(), "lr"]
+    assert chosen == pytest.approx(best / 10)
+    assert 1e-3 < best < 1e-1
+
+
+@pytest.mark.parametrize("oversample", [False, True])
+def test_no_training_batch_of_one_window(oversample):
+    """Batch norm cannot train on a single sample: a lone last window is left for next epoch."""
+    from torch.utils.data import TensorDataset
+
+    from sonoflow.training.fit import _train_loader
+
+    data = TensorDataset(torch.zeros(9, 1))
+    data.targets = np.array([0] * 9)  # one class: oversampling draws 9 windows too
+    imbalance = {"oversample": oversample, "oversample_cap": 50}
+    loader = _train_loader(data, imbalance, torch.Generator().manual_seed(0), {"batch_size": 4})
+    sizes = [len(batch[0]) for batch in loader]
+    assert sizes == [4, 4] and len(loader) == 2

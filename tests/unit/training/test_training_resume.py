@@ -1,0 +1,90 @@
+"""A fold killed by SIGTERM resumes from its checkpoint and ends where an uninterrupted run ends."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from training_helpers import FEATURES, build_training_corpus
+
+RUNNER = Path(__file__).parents[2] / "helpers/train_runner.py"
+MODEL = {
+    "backbone": "resnet10t",
+    "epochs": 5,
+    "patience": 5,
+    "batch_size": 8,
+    "lr": 0.002,
+    "weight_decay": 0.0001,
+    "dropout": 0.2,
+    "seed": 0,
+    # every source of randomness a resumed run must continue: sampler, mixup, per-window draws
+    "imbalance": {"oversample": True},
+    "augment": {
+        "mixup": {"enabled": True},
+        "spec_augment": {"enabled": True},
+        "gain": {"enabled": True},
+        "noise": {"enabled": True},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    work = build_training_corpus(tmp_path_factory.mktemp("resume"))
+    (work / "settings.json").write_text(json.dumps({"features": FEATURES, "model": MODEL}))
+    return work
+
+
+def _train(work, out_dir, checkpoint=None):
+    args = [sys.executable, str(RUNNER), str(work), str(out_dir)] + (
+        [str(checkpoint)] if checkpoint else []
+    )
+    return subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+
+
+def test_sigterm_then_rerun_equals_uninterrupted_run(work):
+    straight = _train(work, work / "straight")
+    assert straight.wait() == 0, straight.stderr.read()
+
+    checkpoint = work / "checkpoints/fold0.pt"
+    interrupted = _train(work, work / "resumed", checkpoint)
+    deadline = time.monotonic() + 300
+    while not checkpoint.exists():  # the first epoch has finished
+        assert interrupted.poll() is None and time.monotonic() < deadline, "no checkpoint written"
+        time.sleep(0.05)
+    interrupted.send_signal(signal.SIGTERM)
+    assert interrupted.wait() != 0
+    assert "stopped by SIGTERM" in interrupted.stderr.read()
+    stopped_after = torch.load(checkpoint, weights_only=True)["epoch"]
+    assert 1 <= stopped_after < MODEL["epochs"]
+    assert not (work / "resumed/model.pt").exists()
+
+    rerun = _train(work, work / "resumed", checkpoint)
+    assert rerun.wait() == 0, rerun.stderr.read()
+    results = json.loads((work / "resumed/results.json").read_text())
+    assert results["resumed_after_epoch"] == stopped_after
+    history = pd.read_csv(work / "resumed/history.csv")
+    assert history["epoch"].tolist() == list(range(1, MODEL["epochs"] + 1))  # none repeated or lost
+    straight_history = pd.read_csv(work / "straight/history.csv")
+    pd.testing.assert_series_equal(history["val_macro_f1"], straight_history["val_macro_f1"])
+    a = torch.load(work / "straight/model.pt", weights_only=True)["state_dict"]
+    b = torch.load(work / "resumed/model.pt", weights_only=True)["state_dict"]
+    assert a.keys() == b.keys()
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+    assert not checkpoint.exists()  # removed once the outputs are written
+
+
+def test_checkpoint_of_other_settings_is_not_resumed(work):
+    checkpoint = work / "other/fold0.pt"
+    checkpoint.parent.mkdir()
+    torch.save({"fingerprint": "something else", "epoch": 3}, checkpoint)
+    run = _train(work, work / "fresh", checkpoint)
+    assert run.wait() == 0, run.stderr.read()
+    results = json.loads((work / "fresh/results.json").read_text())
+    assert results["resumed_after_epoch"] is None and results["epochs_run"] == MODEL["epochs"]

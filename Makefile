@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup demo test test-fast lint format clean
+.PHONY: setup demo test test-fast docs lint format clean
 
 setup: $(STAMP)
 
@@ -28,14 +28,18 @@ test: setup
 test-fast: setup
 	$(BIN)/pytest -m "not workflow"
 
+# docs/configuration.md from the schema's descriptions (tests/unit/test_docs.py checks it).
+docs: setup
+	$(BIN)/python docs/make_configuration.py
+
 lint: setup
-	$(BIN)/ruff check src tests workflow/scripts
-	$(BIN)/ruff format --check src tests workflow/scripts
+	$(BIN)/ruff check src tests workflow/scripts bench docs
+	$(BIN)/ruff format --check src tests workflow/scripts bench docs
 	$(BIN)/snakefmt --check Snakefile workflow/rules/*.smk
 	$(BIN)/snakemake --lint
 
 format: setup
-	$(BIN)/ruff format src tests workflow/scripts
+	$(BIN)/ruff format src tests workflow/scripts bench docs
 	$(BIN)/snakefmt Snakefile workflow/rules/*.smk
 
 clean:

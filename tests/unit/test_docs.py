@@ -1,6 +1,7 @@
 """docs/configuration.md is generated from the config schema and must not drift from it."""
 
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,29 @@ def test_stray_keywords_finds_a_description_cut_at_a_comma(generator):
 
     schema = yaml.safe_load("properties: {seed: {description: Seed of a, b and c., type: integer}}")
     assert generator.stray_keywords(schema) == ["seed: 'b and c.'"]
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces to -."""
+    kept = "".join(c for c in heading.strip().lower() if c.isalnum() or c in " -_")
+    return kept.replace(" ", "-")
+
+
+def _anchors(page: Path) -> set[str]:
+    text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)
+    return {_anchor(m) for m in re.findall(r"^#+ (.+)$", text, flags=re.M)}
+
+
+@pytest.mark.parametrize(
+    "page", [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))], ids=lambda p: p.name
+)
+def test_links_between_pages_resolve(page):
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+        if re.match(r"[a-z]+:", target):
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        if not linked.exists() or (anchor and anchor not in _anchors(linked)):
+            broken.append(target)
+    assert broken == [], f"{page.name}: broken links {broken}"

@@ -228,7 +228,7 @@ def test_scoring_with_one_fold_reruns_prediction_only(finished_run):
 
 def test_ruff_is_clean():
     ruff = str(Path(SNAKEMAKE).with_name("ruff"))
-    paths = [str(ROOT / p) for p in ("src", "tests", "workflow/scripts")]
+    paths = [str(ROOT / p) for p in ("src", "tests", "workflow/scripts", "docs")]
     for args in (["check"], ["format", "--check"]):
         result = subprocess.run([ruff, *args, *paths], capture_output=True, text=True, cwd=ROOT)
         assert result.returncode == 0, result.stdout + result.stderr

@@ -30,7 +30,8 @@ from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
 from sonoflow.models.build import build_model
 from sonoflow.models.config import model_with_defaults
 from sonoflow.training.clip_windows import ClipWindows
-from sonoflow.training.fit import Precision, _run_epoch, class_names
+from sonoflow.training.epoch import Precision, run_epoch
+from sonoflow.training.fit import class_names
 from sonoflow.training.losses import build_loss, class_counts
 
 FEATURES = {"sample_rate": 16000, "window_s": 1.0, "n_fft": 512, "hop_length": 160, "n_bins": 64}
@@ -70,12 +71,10 @@ class Feed:
         return batch
 
 
-def one_step(
-    feed: Feed, model, loss_fn, device, precision, optimizer, scheduler
-) -> tuple[int, float]:
+def one_step(feed: Feed, model, loss_fn, device, precision, optimizer) -> tuple[int, float]:
     """(samples, seconds) of fetching one batch and a training step on it (training's loop)."""
     started = time.perf_counter()
-    samples = _run_epoch(
+    samples = run_epoch(
         model,
         [feed.next()],
         loss_fn,
@@ -83,7 +82,6 @@ def one_step(
         multi_label=False,
         precision=precision,
         optimizer=optimizer,
-        scheduler=scheduler,
     )["samples"]
     if device.type == "cuda":
         torch.cuda.synchronize()
@@ -132,8 +130,7 @@ def main() -> None:
             model = model.to(device, memory_format=precision.memory_format)
             loss_fn = build_loss(config, class_counts(windows.targets, len(classes))).to(device)
             optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
-            runs[name] = (model, loss_fn, device, precision, optimizer, scheduler)
+            runs[name] = (model, loss_fn, device, precision, optimizer)
             for _ in range(3):  # warm-up
                 one_step(feed, *runs[name])
             feed.fetching = 0.0

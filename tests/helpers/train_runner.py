@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from sonoflow.datasets.splits import cv_folds
-from sonoflow.training.fit import train_fold
+from sonoflow.training.fold import train_fold
 
 work, out_dir = Path(sys.argv[1]), sys.argv[2]
 checkpoint = sys.argv[3] if len(sys.argv) > 3 else None

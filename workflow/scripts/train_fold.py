@@ -9,7 +9,7 @@ import pandas as pd
 
 from sonoflow.common.logs import log_to
 from sonoflow.datasets.splits import cv_folds
-from sonoflow.training.fit import train_fold
+from sonoflow.training.fold import train_fold
 
 log = log_to(snakemake.log[0])
 log.info("device: %s", describe_device())

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 
 def read_metadata(path: str | Path, key: str) -> pd.DataFrame:
@@ -117,12 +116,3 @@ def metadata_vector(
     if not encoder:
         return None
     return recording_vectors([recording], metadata_csv, encoder, key)[recording]
-
-
-def metadata_batch(
-    vector: np.ndarray | None, rows: int, device: torch.device
-) -> torch.Tensor | None:
-    """`vector` repeated for a batch of `rows` windows of one recording (None stays None)."""
-    if vector is None:
-        return None
-    return torch.from_numpy(vector).to(device).expand(rows, -1)

@@ -13,15 +13,6 @@ log = logging.getLogger(__name__)
 
 BEGIN, END = "begin time (s)", "end time (s)"
 LOW, HIGH = "low freq (hz)", "high freq (hz)"
-RAVEN_COLUMNS = [
-    "Selection",
-    "View",
-    "Channel",
-    "Begin Time (s)",
-    "End Time (s)",
-    "Low Freq (Hz)",
-    "High Freq (Hz)",
-]
 
 
 class AnnotationError(ValueError):

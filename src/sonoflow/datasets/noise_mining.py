@@ -75,36 +75,6 @@ def noise_count(per_target: float, rng: np.random.Generator) -> int:
     return whole + int(fraction > 0 and rng.random() < fraction)
 
 
-def mine_noise(
-    duration_s: float,
-    annotations: list[tuple[float, float]],
-    targets: list[tuple[float, float]],
-    per_target: float,
-    margin_s: float,
-    neighbourhood_s: float,
-    rng: np.random.Generator,
-    length_s: float | None = None,
-    fallback: bool = True,
-) -> tuple[list[tuple[int, float, float]], dict[str, int]]:
-    """Noise clips (target index, start_s, end_s) for the targets of one recording.
-
-    A tape of this one recording for `mine_tape_noise`; returns its clips without the
-    recording and the counts wanted, fallback and shortfall.
-    """
-    clips, counts = mine_tape_noise(
-        {"": (duration_s, annotations)},
-        [("", start, end) for start, end in targets],
-        per_target,
-        margin_s,
-        neighbourhood_s,
-        rng,
-        length_s=length_s,
-        fallback=fallback,
-    )
-    counts.pop("fallback_other_recording")
-    return [(index, start, end) for index, _, start, end in clips], counts
-
-
 def mine_tape_noise(
     recordings: dict[str, tuple[float, list[tuple[float, float]]]],
     targets: list[tuple[str, float, float]],

@@ -63,14 +63,6 @@ def largest_matching(eligible: np.ndarray, iou: np.ndarray) -> list[tuple[int, i
     return [(int(r), int(c), float(iou[r, c])) for r, c in zip(rows, cols) if eligible[r, c]]
 
 
-def match_events(
-    reference: np.ndarray, estimated: np.ndarray, min_iou: float
-) -> list[tuple[int, int, float]]:
-    """IoU matching: (reference, estimated, IoU) of a largest matching among IoU >= min_iou."""
-    iou = iou_matrix(reference, estimated)
-    return largest_matching(iou >= min_iou, iou)
-
-
 def match(
     reference: np.ndarray, estimated: np.ndarray, settings: dict
 ) -> list[tuple[int, int, float]]:

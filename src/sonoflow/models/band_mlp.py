@@ -1,23 +1,56 @@
-"""The band MLP baseline: per-band mean and standard deviation over time through an MLP."""
+"""The band MLP baseline (`band_mlp`), a timm model: per-band mean and standard deviation
+over time through an MLP."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
+from timm.models import register_model
 from torch import nn
 
 
 class BandStats(nn.Module):
-    """Per-band mean and standard deviation over time: (B, 1, bins, frames) -> (B, 2 * bins)."""
+    """Per-band mean and standard deviation over time: (B, C, bins, frames) -> (B, 2 * C * bins)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.flatten(1, 2)  # (B, bins, frames)
+        x = x.flatten(1, 2)  # (B, C * bins, frames)
         return torch.cat([x.mean(dim=-1), x.std(dim=-1)], dim=1)
 
 
-def band_mlp(n_bins: int, hidden: list[int], dropout: float) -> tuple[nn.Module, int]:
-    layers: list[nn.Module] = [BandStats()]
-    width = 2 * n_bins
-    for size in hidden:
-        layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(dropout)]
-        width = size
-    return nn.Sequential(*layers), width
+class BandMLP(nn.Sequential):
+    """BandStats, then Linear-ReLU-Dropout per hidden width, then a classifier when
+    `num_classes` > 0; `num_features` is the width before the classifier (timm's name)."""
+
+    def __init__(
+        self, n_bins: int, hidden: list[int], drop_rate: float, in_chans: int, num_classes: int
+    ):
+        layers: list[nn.Module] = [BandStats()]
+        width = 2 * in_chans * n_bins
+        for size in hidden:
+            layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(drop_rate)]
+            width = size
+        if num_classes > 0:
+            layers.append(nn.Linear(width, num_classes))
+        super().__init__(*layers)
+        self.num_features = width
+
+
+@register_model
+def band_mlp(
+    pretrained: bool = False,
+    *,
+    img_size: tuple[int, int],
+    hidden: Sequence[int] = (200, 100),
+    drop_rate: float = 0.0,
+    in_chans: int = 1,
+    num_classes: int = 0,
+    **kwargs,
+) -> BandMLP:
+    """`img_size` is (bins, frames), timm's name for the input size; only bins matter here.
+
+    There are no pretrained weights; timm's other creation options (`kwargs`) do not apply.
+    """
+    if pretrained:
+        raise ValueError("band_mlp has no pretrained weights")
+    return BandMLP(img_size[0], list(hidden), drop_rate, in_chans, num_classes)

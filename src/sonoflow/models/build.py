@@ -1,5 +1,5 @@
-"""Build the detector a model config describes: a timm backbone (any name timm lists,
-built with `in_chans=1`; `convnext_tiny_cbam` is registered in `cbam`) or `band_mlp`."""
+"""Build the detector a model config describes around a timm backbone: any name timm lists,
+sonoflow's own `band_mlp` and `convnext_tiny_cbam` included, built with `in_chans=1`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import math
 
 import timm
 
-from sonoflow.models import cbam  # noqa: F401  (registers convnext_tiny_cbam with timm)
-from sonoflow.models.band_mlp import band_mlp
+from sonoflow.models import band_mlp, cbam  # noqa: F401  (register sonoflow's models with timm)
 from sonoflow.models.detector import Detector
 from sonoflow.models.registry import BAND_MLP, check_backbone, pretrained_file, timm_name
 
@@ -31,34 +30,34 @@ def build_model(
     backbone_name = model_config["backbone"]
     check_backbone(backbone_name)
     dropout = float(model_config.get("dropout", 0.0))
+    name = timm_name(backbone_name)
+    kwargs: dict = {"in_chans": 1, "num_classes": 0}
     pad_to = None
-    if backbone_name == BAND_MLP:
-        backbone, n_features = band_mlp(
-            input_shape[0], list(model_config.get("hidden", [200, 100])), dropout
+    if name == BAND_MLP:
+        kwargs.update(
+            img_size=input_shape,
+            hidden=list(model_config.get("hidden", [200, 100])),
+            drop_rate=dropout,
         )
-    else:
-        name = timm_name(backbone_name)
-        kwargs: dict = {"in_chans": 1, "num_classes": 0}
-        if name.startswith(("vit_", "deit_")):
-            patch = 16 if "patch16" in name else 32 if "patch32" in name else 8
-            pad_to = tuple(math.ceil(n / patch) * patch for n in input_shape)
-            kwargs["img_size"] = pad_to
-        elif min(input_shape) < MIN_SIDE:
-            pad_to = tuple(max(n, MIN_SIDE) for n in input_shape)
-        weights = pretrained_file(model_config) if load_pretrained else None
-        if weights is not None:
-            if not weights.exists():
-                raise FileNotFoundError(
-                    f"pretrained weights {weights} not found (model key `pretrained`; with "
-                    "`true` the workflow's download_weights rule fetches them)"
-                )
-            kwargs.update(pretrained=True, pretrained_cfg_overlay={"file": str(weights)})
-        backbone = timm.create_model(name, **kwargs)
-        n_features = backbone.num_features
+    elif name.startswith(("vit_", "deit_")):
+        patch = 16 if "patch16" in name else 32 if "patch32" in name else 8
+        pad_to = tuple(math.ceil(n / patch) * patch for n in input_shape)
+        kwargs["img_size"] = pad_to
+    elif min(input_shape) < MIN_SIDE:
+        pad_to = tuple(max(n, MIN_SIDE) for n in input_shape)
+    weights = pretrained_file(model_config) if load_pretrained else None
+    if weights is not None:
+        if not weights.exists():
+            raise FileNotFoundError(
+                f"pretrained weights {weights} not found (model key `pretrained`; with "
+                "`true` the workflow's download_weights rule fetches them)"
+            )
+        kwargs.update(pretrained=True, pretrained_cfg_overlay={"file": str(weights)})
+    backbone = timm.create_model(name, **kwargs)
     metadata = model_config.get("metadata") or {}
     return Detector(
         backbone,
-        n_features,
+        backbone.num_features,
         n_classes,
         head_width=int(model_config.get("head_width", 0)),
         dropout=dropout,

@@ -1,8 +1,8 @@
-"""Backbone names: presets, timm's catalogue and sonoflow's own models, and where their
-pretrained weights come from.
+"""Backbone names: presets (sonoflow's own timm models among them) and timm's catalogue,
+and where their pretrained weights come from.
 
 Config validation runs while Snakemake builds the DAG, so this module imports timm only
-when a name is neither a preset nor one of sonoflow's own models.
+when a name is not a preset.
 """
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ import difflib
 from functools import cache
 from pathlib import Path
 
-# Tested presets: name -> timm model. Any other timm name works as well.
+# Tested presets: name -> timm model. Any other timm name works as well. `band_mlp` and
+# `convnext_tiny_cbam` are sonoflow's own, registered with timm in models/band_mlp.py and
+# models/cbam.py.
 PRESETS = {
+    "band_mlp": "band_mlp",
     "resnet18": "resnet18",
     "resnet34": "resnet34",
     "resnet50": "resnet50",
@@ -40,9 +43,9 @@ def timm_name(backbone: str) -> str:
 
 def check_backbone(backbone: str) -> None:
     """Raise ValueError naming close matches when `backbone` is neither a preset nor in timm."""
-    if backbone == BAND_MLP or backbone in PRESETS or backbone in _timm_names():
+    if backbone in PRESETS or backbone in _timm_names():
         return
-    known = sorted({BAND_MLP, *PRESETS, *_timm_names()})
+    known = sorted({*PRESETS, *_timm_names()})
     close = difflib.get_close_matches(backbone, known, n=5, cutoff=0.6)
     hint = f"; close matches: {', '.join(close)}" if close else ""
     raise ValueError(f"unknown backbone {backbone!r} (not a preset nor a timm model){hint}")

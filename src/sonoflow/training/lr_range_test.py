@@ -7,11 +7,22 @@ there the loss still falls steeply. No kept library offers this for plain torch 
 
 from __future__ import annotations
 
+import copy
+import itertools
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from sonoflow.models.detector import Detector
+from sonoflow.training.epoch import Precision, one_hot_targets
+
+log = logging.getLogger(__name__)
 
 
 def lr_range_test(
@@ -33,6 +44,40 @@ def lr_range_test(
     finite = curve[np.isfinite(curve["smoothed_loss"])]
     chosen = float(finite.loc[finite["smoothed_loss"].idxmin(), "lr"]) / 10
     return curve, max(chosen, start)
+
+
+def choose_lr(
+    model: Detector,
+    loader: DataLoader,
+    loss_fn: nn.Module,
+    device: torch.device,
+    precision: Precision,
+    config: dict,
+) -> tuple[float, pd.DataFrame]:
+    """Run the range test on a copy of the weights; the model is left as it was."""
+    saved = copy.deepcopy(model.state_dict())
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1.0, weight_decay=config["weight_decay"])
+    batches = itertools.cycle(loader)
+    model.train()
+
+    def step(lr: float) -> float:
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        x, meta, y = next(batches)
+        x = x.to(device, memory_format=precision.memory_format)
+        targets = one_hot_targets(y, model, device)
+        with precision.autocast():
+            loss = loss_fn(model(x, meta.to(device)), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return float(loss.detach())
+
+    spec = config["lr_range_test"]
+    curve, chosen = lr_range_test(step, spec["start"], spec["end"], spec["steps"])
+    model.load_state_dict(saved)
+    log.info("lr range test over %d batches: chose %.3g", len(curve), chosen)
+    return chosen, curve
 
 
 def plot_lr_range_test(curve: pd.DataFrame, chosen: float, path: str | Path) -> None:

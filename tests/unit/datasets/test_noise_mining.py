@@ -1,11 +1,17 @@
 import numpy as np
 import pytest
 
-from sonoflow.datasets.noise_mining import free_intervals, mine_noise, mine_tape_noise, noise_count
+from sonoflow.datasets.noise_mining import free_intervals, mine_tape_noise, noise_count
 
 
 def _overlaps(a, b, margin=0.0):
     return a[0] < b[1] + margin - 1e-9 and a[1] > b[0] - margin + 1e-9
+
+
+def mine_one_recording(duration, annotations, targets, *args, **kwargs):
+    """`mine_tape_noise` on a tape of one recording, "r"."""
+    recordings = {"r": (duration, annotations)}
+    return mine_tape_noise(recordings, [("r", s, e) for s, e in targets], *args, **kwargs)
 
 
 def test_free_intervals_respect_margin():
@@ -22,7 +28,7 @@ def test_noise_never_overlaps_annotations_or_other_noise():
         targets = annotations[: max(1, len(annotations) // 2)] if annotations else []
         margin = rng.uniform(0, 1)
         per_target = int(rng.integers(1, 4))
-        clips, counts = mine_noise(
+        clips, counts = mine_one_recording(
             duration,
             annotations,
             targets,
@@ -31,10 +37,11 @@ def test_noise_never_overlaps_annotations_or_other_noise():
             neighbourhood_s=rng.uniform(1, 20),
             rng=rng,
         )
-        for _, start, end in clips:
+        assert {place for _, place, _, _ in clips} <= {"r"}
+        for _, _, start, end in clips:
             assert 0 <= start and end <= duration + 1e-9
             assert not any(_overlaps((start, end), a, margin) for a in annotations), trial
-        spans = sorted((s, e) for _, s, e in clips)
+        spans = sorted((s, e) for _, _, s, e in clips)
         assert all(a[1] <= b[0] + 1e-9 for a, b in zip(spans, spans[1:])), "noise clips overlap"
         assert len(clips) + counts["shortfall"] == per_target * len(targets)
 
@@ -42,10 +49,10 @@ def test_noise_never_overlaps_annotations_or_other_noise():
 def test_noise_has_target_length_and_shortfall_is_counted():
     rng = np.random.default_rng(1)
     annotations = [(1.0, 1.5), (3.0, 3.5)]
-    clips, counts = mine_noise(
+    clips, counts = mine_one_recording(
         4.0, annotations, annotations, per_target=3, margin_s=0.2, neighbourhood_s=1.0, rng=rng
     )
-    assert all(abs((e - s) - 0.5) < 1e-9 for _, s, e in clips)
+    assert all(abs((e - s) - 0.5) < 1e-9 for _, _, s, e in clips)
     assert len(clips) + counts["shortfall"] == 6
     assert counts["shortfall"] > 0  # a 4 s tape has no room for six clear half-second clips
 
@@ -64,15 +71,16 @@ def test_fixed_noise_duration_and_fallback_are_counted():
     annotations = [(0.0, 0.5), (0.6, 2.0)]
     targets = [(0.0, 0.5)]
     rng = np.random.default_rng(0)
-    clips, counts = mine_noise(
+    clips, counts = mine_one_recording(
         20.0, annotations, targets, 3, margin_s=0.1, neighbourhood_s=1.0, rng=rng, length_s=2.0
     )
-    assert len(clips) == 3 and all(abs((e - s) - 2.0) < 1e-9 for _, s, e in clips)
-    assert counts == {"wanted": 3, "fallback": 3, "shortfall": 0}
-    clips, counts = mine_noise(
+    assert len(clips) == 3 and all(abs((e - s) - 2.0) < 1e-9 for _, _, s, e in clips)
+    assert counts == {"wanted": 3, "fallback": 3, "fallback_other_recording": 0, "shortfall": 0}
+    clips, counts = mine_one_recording(
         20.0, annotations, targets, 3, 0.1, 1.0, rng, length_s=2.0, fallback=False
     )
-    assert clips == [] and counts == {"wanted": 3, "fallback": 0, "shortfall": 3}
+    assert clips == []
+    assert counts == {"wanted": 3, "fallback": 0, "fallback_other_recording": 0, "shortfall": 3}
 
 
 def test_tape_fallback_keeps_each_recording_clear_and_is_deterministic():

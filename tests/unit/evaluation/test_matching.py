@@ -3,7 +3,11 @@ import itertools
 import numpy as np
 import pytest
 
-from sonoflow.evaluation.matching import iou_matrix, match_events
+from sonoflow.evaluation.matching import iou_matrix, match
+
+
+def iou_match(ref, est, min_iou):
+    return match(ref, est, {"match": "iou", "min_iou": min_iou})
 
 
 def brute_force(iou, min_iou):
@@ -30,7 +34,7 @@ def test_matches_brute_force_on_random_small_cases():
         ref = np.sort(rng.uniform(0, 6, size=(n, 2)), axis=1)
         est = np.sort(rng.uniform(0, 6, size=(m, 2)), axis=1)
         min_iou = rng.choice([0.1, 0.3, 0.5])
-        matched = match_events(ref, est, min_iou)
+        matched = iou_match(ref, est, min_iou)
         iou = iou_matrix(ref, est).reshape(n, m)
         size, total = brute_force(iou, min_iou)
         assert len(matched) == size
@@ -45,7 +49,7 @@ def test_cardinality_beats_greedy_iou():
     est = np.array([[0.05, 1.05], [-0.5, 0.8]])
     iou = iou_matrix(ref, est)
     assert iou[0, 0] > iou[0, 1] >= 0.4 and iou[1, 0] >= 0.4 > iou[1, 1]
-    assert sorted((r, c) for r, c, _ in match_events(ref, est, 0.4)) == [(0, 1), (1, 0)]
+    assert sorted((r, c) for r, c, _ in iou_match(ref, est, 0.4)) == [(0, 1), (1, 0)]
 
 
 def test_iou_values():

@@ -20,7 +20,7 @@ def _model(**config):
     return model_with_defaults(config)
 
 
-@pytest.mark.parametrize("backbone", [*PRESETS, "band_mlp", "resnet10t"])
+@pytest.mark.parametrize("backbone", [*PRESETS, "resnet10t"])
 def test_every_preset_maps_a_spectrogram_batch_to_logits(backbone):
     model = build_model(_model(backbone=backbone), 3, SHAPE).eval()
     with torch.no_grad():
@@ -46,6 +46,16 @@ def test_convnext_tiny_cbam_is_a_timm_model_with_attention_after_the_last_two_st
         if isinstance(s, torch.nn.Sequential) and isinstance(s[-1], CBAM)
     ]
     assert with_attention == [2, 3]
+
+
+def test_band_mlp_is_a_timm_model_sized_through_its_kwargs():
+    assert "band_mlp" in timm.list_models()
+    model = timm.create_model("band_mlp", img_size=SHAPE, hidden=[16, 8], num_classes=3)
+    assert model.num_features == 8 and model(torch.randn(2, 1, *SHAPE)).shape == (2, 3)
+    backbone = build_model(_model(backbone="band_mlp", hidden=[16, 8]), 3, SHAPE).backbone
+    # the layout of model files trained before band_mlp became a timm model
+    assert list(backbone.state_dict()) == ["1.weight", "1.bias", "4.weight", "4.bias"]
+    assert backbone.state_dict()["1.weight"].shape == (16, 2 * SHAPE[0])
 
 
 def test_band_mlp_sees_only_per_band_statistics():

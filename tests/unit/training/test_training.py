@@ -13,7 +13,8 @@ from sonoflow.evaluation.assessment import assess_experiment
 from sonoflow.models.build import build_model
 from sonoflow.models.config import model_with_defaults
 from sonoflow.prediction.predict import predict_recordings
-from sonoflow.training.fit import fit, train_fold
+from sonoflow.training.fit import fit
+from sonoflow.training.fold import train_fold
 
 HISTORY_COLUMNS = [
     "epoch",

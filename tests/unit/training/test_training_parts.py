@@ -1,4 +1,5 @@
-"""Losses, class weights, oversampling, augmentations, the LR schedule and range test."""
+"""Losses, class weights, oversampling, augmentations, the LR schedule and range test,
+the training loader."""
 
 import numpy as np
 import pandas as pd
@@ -6,12 +7,14 @@ import pytest
 import torch
 from torch import nn
 
+from sonoflow.models.build import build_model
 from sonoflow.models.config import model_with_defaults
 from sonoflow.training.augment import mix_noise, mixup, spec_augment
 from sonoflow.training.clip_windows import oversampling_factors
-from sonoflow.training.fit import cosine_with_warmup
+from sonoflow.training.loaders import train_loader
 from sonoflow.training.losses import FocalLoss, balanced_weights, build_loss
 from sonoflow.training.lr_range_test import lr_range_test
+from sonoflow.training.schedule import optimizer_and_schedule, set_next_rate
 
 
 def _loss(counts=(10, 10, 10), **config):
@@ -73,12 +76,30 @@ def test_mixup_mixes_inputs_and_targets_alike():
     torch.testing.assert_close(mixed_x[:, 0, 0, 0], expected_x)
 
 
-def test_cosine_schedule_warms_up_then_decays_to_the_minimum():
-    factor = cosine_with_warmup(total_steps=100, warmup_steps=10, min_ratio=0.01)
-    values = [factor(s) for s in range(100)]
-    assert values[0] == pytest.approx(0.1) and values[9] == pytest.approx(1.0)
-    assert all(a >= b for a, b in zip(values[9:], values[10:]))
-    assert factor(100) == pytest.approx(0.01)
+def test_schedule_warms_up_then_decays_along_a_cosine_to_the_minimum():
+    model = build_model(model_with_defaults({"backbone": "band_mlp"}), 3, (8, 5))
+    config = {
+        "epochs": 10,
+        "warmup_epochs": 1,
+        "min_lr": 0.01,
+        "backbone_lr_mult": 0.5,
+        "weight_decay": 0.0,
+    }
+    optimizer, scheduler = optimizer_and_schedule(model, config, lr=1.0, steps_per_epoch=10)
+    rates = []  # (backbone, head) of each of the 100 updates
+    for update in range(100):
+        rates.append([group["lr"] for group in optimizer.param_groups])
+        optimizer.step()
+        set_next_rate(scheduler, update + 1)
+    backbone, head = np.array(rates).T
+    n = np.arange(1, 101)  # the updates, counted from 1
+    warm = n / 10  # linear warm-up over the first epoch, up to the rate itself
+    cosine = 0.01 + (1 - 0.01) * 0.5 * (1 + np.cos(np.pi * (n - 10) / 90))
+    np.testing.assert_allclose(head, np.where(n <= 10, warm, cosine), rtol=1e-9, atol=1e-12)
+    assert head[0] == pytest.approx(0.1) and head[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(head[9:], head[10:]))
+    assert head[-1] == pytest.approx(0.01)  # the minimum at the last update
+    np.testing.assert_allclose(backbone, 0.5 * head)  # min_lr scaled for the backbone too
 
 
 def test_lr_range_test_chooses_a_tenth_of_the_best_rate():
@@ -95,11 +116,9 @@ def test_no_training_batch_of_one_window(oversample):
     """Batch norm cannot train on a single sample: a lone last window is left for next epoch."""
     from torch.utils.data import TensorDataset
 
-    from sonoflow.training.fit import _train_loader
-
     data = TensorDataset(torch.zeros(9, 1))
     data.targets = np.array([0] * 9)  # one class: oversampling draws 9 windows too
     imbalance = {"oversample": oversample, "oversample_cap": 50}
-    loader = _train_loader(data, imbalance, torch.Generator().manual_seed(0), {"batch_size": 4})
+    loader = train_loader(data, imbalance, torch.Generator().manual_seed(0), {"batch_size": 4})
     sizes = [len(batch[0]) for batch in loader]
     assert sizes == [4, 4] and len(loader) == 2

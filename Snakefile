@@ -1,5 +1,3 @@
-from pathlib import Path
-
 from snakemake.utils import min_version
 
 from sonoflow.config import validate_config
@@ -7,10 +5,16 @@ from sonoflow.config import validate_config
 min_version("9.0")
 
 
+# Ignored where sonoflow is another workflow's module that passes its own `config:`.
 configfile: "config.yaml"
 
 
-validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+# Files of the workflow itself are found from this file, so that another workflow can use
+# sonoflow through Snakemake's `module` directive (docs/reuse.md).
+validate_config(config, workflow.source_path("workflow/schemas/config.schema.yaml"))
+
+
+report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"

@@ -1,3 +1,5 @@
+import os
+
 from snakemake.utils import min_version
 
 from sonoflow.config import validate_config
@@ -12,6 +14,9 @@ configfile: "config.yaml"
 # Files of the workflow itself are found from this file, so that another workflow can use
 # sonoflow through Snakemake's `module` directive (docs/reuse.md).
 validate_config(config, workflow.source_path("workflow/schemas/config.schema.yaml"))
+# Set, not read: the conda env's post-deploy script installs sonoflow's library from this
+# folder, wherever Snakemake runs (for a module, the working directory is the other workflow's).
+os.environ.update(SONOFLOW_SOURCE=str(workflow.current_basedir))
 
 
 report: "workflow/report/workflow.rst"

@@ -1,4 +1,4 @@
-from pathlib import Path
+import os
 
 from snakemake.utils import min_version
 
@@ -7,10 +7,19 @@ from sonoflow.config import validate_config
 min_version("9.0")
 
 
+# Ignored where sonoflow is another workflow's module that passes its own `config:`.
 configfile: "config.yaml"
 
 
-validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+# Files of the workflow itself are found from this file, so that another workflow can use
+# sonoflow through Snakemake's `module` directive (docs/reuse.md).
+validate_config(config, workflow.source_path("workflow/schemas/config.schema.yaml"))
+# Set, not read: the conda env's post-deploy script installs sonoflow's library from this
+# folder, wherever Snakemake runs (for a module, the working directory is the other workflow's).
+os.environ.update(SONOFLOW_SOURCE=str(workflow.current_basedir))
+
+
+report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"

@@ -10,8 +10,9 @@ rule cache_spectrograms:
         "benchmarks/cache_spectrograms/{features}.tsv"
     conda:
         "../../envs/sonoflow.yaml"
+    threads: 2
     params:
-        recordings=corpus_dirs()["recordings"],
+        recordings=job_recordings_dir,
         features=features_params,
         audio=cache_audio_params(),
     script:

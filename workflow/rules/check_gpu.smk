@@ -9,6 +9,5 @@ rule check_gpu:
         "../../envs/sonoflow.yaml"
     resources:
         gpu=1,
-        runtime=5,
     script:
         "../scripts/check_gpu.py"

@@ -6,10 +6,20 @@ from snakemake.exceptions import WorkflowError
 from sonoflow.corpus.annotations import FORMAT_SUFFIXES
 from sonoflow.corpus.audio import AUDIO_SUFFIXES
 from sonoflow.config import experiment_id, experiments
-from sonoflow.corpus.load import DEMO, corpus_paths
+from sonoflow.corpus.load import corpus_paths
 from sonoflow.models.registry import pretrained_file
 
 NAME = "[A-Za-z0-9_-]+"
+
+# What the workflow makes for itself besides results: the demo corpus and timm's weights.
+# Relative to the working directory. Where sonoflow is another workflow's module with a
+# prefix, Snakemake prefixes the paths of rules' input and output but not params, so params
+# that name such files take them from the job's input or output (job_demo_dir, fold_checkpoint,
+# tuning_journal; training scripts read input.weights), and paths from the config are marked
+# `local` so that they are never prefixed.
+DEMO = "results/demo_corpus"
+DEMO_MANIFEST = f"{DEMO}/manifest.json"
+WEIGHTS = "resources/weights"
 
 
 wildcard_constraints:
@@ -38,48 +48,67 @@ def folder_files(directory, suffixes, key):
     folder = Path(directory)
     if not folder.is_dir():
         raise WorkflowError(f"config key {key}: {directory} is not a directory")
-    return sorted(str(p) for p in folder.iterdir() if p.suffix.lower() in suffixes)
+    files = sorted(str(p) for p in folder.iterdir() if p.suffix.lower() in suffixes)
+    return local(files)
+
+
+def job_demo_dir(wildcards, input):
+    """The demo corpus folder as the job sees it: beside the manifest among its input."""
+    manifests = [f for f in input if f.endswith(DEMO_MANIFEST)]
+    return str(Path(manifests[0]).parent) if manifests else DEMO
 
 
 # --- corpus and benchmarks: demo or user folders ---------------------------------------
 
 
-def corpus_dirs():
+def corpus_dirs(demo=DEMO):
     try:
-        return corpus_paths(config["corpus"])
+        return corpus_paths(config["corpus"], demo)
     except ValueError as err:
         raise WorkflowError(str(err))
 
 
-def corpus_params():
+def job_corpus_dirs(wildcards, input):
+    return corpus_dirs(job_demo_dir(wildcards, input))
+
+
+def job_recordings_dir(wildcards, input):
+    return job_corpus_dirs(wildcards, input)["recordings"]
+
+
+def corpus_params(demo=DEMO):
     corpus = dict(config["corpus"])
     if corpus["recordings"] == "demo":
-        corpus["metadata"] = f"{DEMO}/train/metadata.csv"
+        corpus["metadata"] = f"{demo}/train/metadata.csv"
     return corpus
+
+
+def job_corpus_params(wildcards, input):
+    return corpus_params(job_demo_dir(wildcards, input))
 
 
 def corpus_files(wildcards):
     if config["corpus"]["recordings"] == "demo":
-        return [f"{DEMO}/manifest.json"]
+        return [DEMO_MANIFEST]
     dirs = corpus_dirs()
     files = folder_files(dirs["recordings"], AUDIO_SUFFIXES, "corpus.recordings")
     annotations = Path(dirs["annotations"])
     if annotations.is_file():
-        files.append(str(annotations))
+        files.append(local(str(annotations)))
     else:
         suffixes = FORMAT_SUFFIXES[config["corpus"]["annotation_format"]]
         files += folder_files(annotations, suffixes, "corpus.annotations")
     if config["corpus"]["metadata"]:
-        files.append(config["corpus"]["metadata"])
+        files.append(local(config["corpus"]["metadata"]))
     return files
 
 
-def benchmark_dirs(name):
+def benchmark_dirs(name, demo=DEMO):
     bench = config["benchmarks"][name]
     if bench["recordings"] == "demo":
         return {
-            "recordings": f"{DEMO}/benchmark/audio",
-            "annotations": f"{DEMO}/benchmark/annotations",
+            "recordings": f"{demo}/benchmark/audio",
+            "annotations": f"{demo}/benchmark/annotations",
         }
     if not bench["annotations"]:
         raise WorkflowError(
@@ -91,7 +120,7 @@ def benchmark_dirs(name):
 def benchmark_recordings(wildcards):
     bench = config["benchmarks"][wildcards.benchmark]
     if bench["recordings"] == "demo":
-        return [f"{DEMO}/manifest.json"]
+        return [DEMO_MANIFEST]
     key = f"benchmarks.{wildcards.benchmark}.recordings"
     return folder_files(
         benchmark_dirs(wildcards.benchmark)["recordings"], AUDIO_SUFFIXES, key
@@ -101,7 +130,7 @@ def benchmark_recordings(wildcards):
 def benchmark_annotations(wildcards):
     bench = config["benchmarks"][wildcards.benchmark]
     if bench["recordings"] == "demo":
-        return [f"{DEMO}/manifest.json"]
+        return [DEMO_MANIFEST]
     key = f"benchmarks.{wildcards.benchmark}.annotations"
     return folder_files(
         benchmark_dirs(wildcards.benchmark)["annotations"], (".txt",), key
@@ -180,22 +209,24 @@ def experiment_data(wildcards):
         "clips": f"results/datasets/{dataset}/clips.csv",
         "cache": f"results/cache/{features}/index.csv",
     }
-    weights = pretrained_file(config["models"][model])
+    weights = pretrained_file(config["models"][model], WEIGHTS)
     if weights is not None:
-        inputs["weights"] = str(weights)
+        given = config["models"][model]["pretrained"] is not True
+        inputs["weights"] = local(str(weights)) if given else str(weights)
     if uses_metadata(model):
         if not corpus_metadata():
             raise WorkflowError(
                 f"config key corpus.metadata: models.{model}.metadata.fusion is "
                 f"{config['models'][model]['metadata']['fusion']!r}, which needs a metadata CSV"
             )
-        inputs["metadata"] = corpus_metadata()
+        demo = config["corpus"]["recordings"] == "demo"
+        inputs["metadata"] = corpus_metadata() if demo else local(corpus_metadata())
     return inputs
 
 
-def training_metadata(wildcards):
+def training_metadata(wildcards, input):
     """The metadata CSV a fusion model trains with ("" for models without fusion)."""
-    return corpus_metadata() if uses_metadata(parts(wildcards)[2]) else ""
+    return input.get("metadata", "")
 
 
 def train_inputs(wildcards):
@@ -228,9 +259,10 @@ def tuning_params():
     return {k: v for k, v in config["tuning"].items() if k != "enabled"}
 
 
-def tuning_journal(wildcards):
-    """Outside the outputs, so that a rerun continues the study instead of starting over."""
-    return f"results/tuning/{wildcards.experiment}/journal.log"
+def tuning_journal(wildcards, output):
+    """Outside the outputs but beside them, so that a rerun continues the study instead of
+    starting over."""
+    return str(Path(output[0]).parent / "journal.log")
 
 
 def tuning_workers(wildcards):
@@ -241,9 +273,12 @@ def tuning_workers(wildcards):
     )
 
 
-def fold_checkpoint(wildcards):
-    """Outside the rule's outputs, so that a failed or killed job's progress survives."""
-    return f"results/checkpoints/{wildcards.experiment}/fold{wildcards.fold}.pt"
+def fold_checkpoint(wildcards, output):
+    """Outside the rule's outputs, so that a failed or killed job's progress survives:
+    results/checkpoints/, found from results/models/{experiment}/fold{fold}/model.pt."""
+    results = Path(output.model).parents[3]
+    fold = f"fold{wildcards.fold}.pt"
+    return str(results / "checkpoints" / wildcards.experiment / fold)
 
 
 def fold_models(wildcards):
@@ -276,11 +311,12 @@ def experiment_outputs():
     return expand("results/models/{e}/{name}", e=EXPERIMENTS, name=names)
 
 
-def benchmark_params(wildcards):
+def benchmark_params(wildcards, input):
+    demo = job_demo_dir(wildcards, input)
     bench = dict(config["benchmarks"][wildcards.benchmark])
     if bench["recordings"] == "demo":
-        bench["metadata"] = f"{DEMO}/benchmark/metadata.csv"
-    return {**bench, **benchmark_dirs(wildcards.benchmark)}
+        bench["metadata"] = f"{demo}/benchmark/metadata.csv"
+    return {**bench, **benchmark_dirs(wildcards.benchmark, demo)}
 
 
 def prediction_shards(wildcards):
@@ -293,12 +329,14 @@ def prediction_shards(wildcards):
     )
 
 
-def benchmark_annotation_dir(wildcards):
-    return benchmark_dirs(wildcards.benchmark)["annotations"]
+def benchmark_annotation_dir(wildcards, input):
+    demo = job_demo_dir(wildcards, input)
+    return benchmark_dirs(wildcards.benchmark, demo)["annotations"]
 
 
-def benchmark_recording_dir(wildcards):
-    return benchmark_dirs(wildcards.benchmark)["recordings"]
+def benchmark_recording_dir(wildcards, input):
+    demo = job_demo_dir(wildcards, input)
+    return benchmark_dirs(wildcards.benchmark, demo)["recordings"]
 
 
 def evaluation_params(wildcards):

@@ -19,8 +19,8 @@ rule prepare_dataset:
     conda:
         "../../envs/sonoflow.yaml"
     params:
-        dirs=corpus_dirs(),
-        corpus=corpus_params(),
+        dirs=job_corpus_dirs,
+        corpus=job_corpus_params,
         variant=dataset_params,
     script:
         "../scripts/prepare_dataset.py"
@@ -58,6 +58,7 @@ rule check_corpus:
     conda:
         "../../envs/sonoflow.yaml"
     params:
-        corpus=corpus_params(),
+        corpus=job_corpus_params,
+        demo=job_demo_dir,
     script:
         "../scripts/check_corpus.py"

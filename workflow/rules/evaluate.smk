@@ -20,6 +20,8 @@ rule evaluate:
         "benchmarks/evaluate/{experiment}.{benchmark}.tsv"
     conda:
         "../../envs/sonoflow.yaml"
+    # event building and matching: numpy and pandas on one core
+    threads: 1
     params:
         evaluation=evaluation_params,
         annotations=benchmark_annotation_dir,

@@ -13,8 +13,6 @@ rule predict:
     threads: 2
     resources:
         gpu=1,
-        mem_mb=8000,
-        runtime=60,
     params:
         benchmark=benchmark_params,
     script:

@@ -1,15 +1,13 @@
-localrules:
-    download_weights,
-
-
-# On the submitting host: cluster compute nodes are often offline.
+# On the submitting host: cluster compute nodes are often offline. (`localrule:` rather than
+# a `localrules:` list, which would miss the rule's new name where sonoflow is a module.)
 rule download_weights:
     output:
-        "resources/weights/{weights}.pth",
+        f"{WEIGHTS}/{{weights}}.pth",
     log:
         "logs/download_weights/{weights}.log",
     benchmark:
         "benchmarks/download_weights/{weights}.tsv"
+    localrule: True
     conda:
         "../../envs/sonoflow.yaml"
     script:
@@ -32,8 +30,6 @@ rule train_fold:
     threads: 2
     resources:
         gpu=1,
-        mem_mb=8000,
-        runtime=120,
     params:
         features=experiment_features,
         model=experiment_model,

@@ -17,8 +17,6 @@ rule tune_worker:
     threads: 2
     resources:
         gpu=1,
-        mem_mb=8000,
-        runtime=120,
     params:
         features=experiment_features,
         model=experiment_model,

@@ -9,6 +9,7 @@ import pandas as pd
 
 from sonoflow.common.logs import log_to
 from sonoflow.datasets.splits import cv_folds
+from sonoflow.models.registry import with_pretrained_file
 from sonoflow.training.fold import train_fold
 
 log = log_to(snakemake.log[0])
@@ -26,7 +27,7 @@ results = train_fold(
     cache_dir=Path(snakemake.input.cache).parent,
     features=snakemake.params.features,
     labels=snakemake.params.labels,
-    model_config=snakemake.params.model,
+    model_config=with_pretrained_file(snakemake.params.model, snakemake.input.get("weights")),
     out_dir=Path(snakemake.output.model).parent,
     threads=snakemake.threads,
     checkpoint_path=snakemake.params.checkpoint,

@@ -8,6 +8,7 @@ import pandas as pd
 
 from sonoflow.common.atomic import write_json
 from sonoflow.common.logs import log_to
+from sonoflow.models.registry import with_pretrained_file
 from sonoflow.tuning.worker import tune_worker
 
 log = log_to(snakemake.log[0])
@@ -17,7 +18,7 @@ summary = tune_worker(
     cache_dir=Path(snakemake.input.cache).parent,
     features=snakemake.params.features,
     labels=snakemake.params.labels,
-    model_config=snakemake.params.model,
+    model_config=with_pretrained_file(snakemake.params.model, snakemake.input.get("weights")),
     tuning=snakemake.params.tuning,
     journal=snakemake.params.journal,
     worker=int(snakemake.wildcards.worker),

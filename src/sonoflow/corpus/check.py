@@ -21,11 +21,11 @@ from sonoflow.corpus.load import corpus_paths, load_corpus
 from sonoflow.corpus.problems import format_table
 
 
-def check_corpus(corpus_config: dict) -> pd.DataFrame:
+def check_corpus(corpus_config: dict, demo_dir: str | Path) -> pd.DataFrame:
     """The problem table (file, row, check, detail, action) of a corpus, every recording
-    decoded so that NaN samples are found too."""
+    decoded so that NaN samples are found too; `demo_dir` holds the demo corpus."""
     corpus_config = section_with_defaults("corpus", corpus_config)
-    paths = corpus_paths(corpus_config)
+    paths = corpus_paths(corpus_config, demo_dir)
     corpus = load_corpus(paths["recordings"], paths["annotations"], corpus_config, decode=True)
     return corpus.problems.frame()
 
@@ -46,10 +46,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default="config.yaml", help="workflow config (its corpus)")
     parser.add_argument("--out", help="also write the table here, tab-separated")
+    parser.add_argument(
+        "--demo-dir",
+        default="results/demo_corpus",
+        help="the workflow's demo corpus, for `corpus.recordings: demo` (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     config = yaml.safe_load(Path(args.config).read_text()) or {}
     try:
-        problems = check_corpus(config.get("corpus", {}))
+        problems = check_corpus(config.get("corpus", {}), args.demo_dir)
     except (ValueError, OSError) as err:
         print(f"check_corpus: {err}", file=sys.stderr)
         return 2

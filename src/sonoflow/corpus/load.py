@@ -20,7 +20,6 @@ from sonoflow.corpus.problems import Problems
 RECORDING_COLUMNS = ["recording", "file", "tape", "duration_s", "sample_rate", "channels"]
 # Raven rounds times; an annotation this little past the end is clipped, not rejected.
 END_TOLERANCE_S = 1e-3
-DEMO = "results/demo_corpus"
 
 
 @dataclass
@@ -30,10 +29,14 @@ class Corpus:
     problems: Problems
 
 
-def corpus_paths(corpus: dict) -> dict[str, str]:
-    """Recordings and annotations folders (or file) of the corpus config; `demo` resolved."""
+def corpus_paths(corpus: dict, demo_dir: str | Path) -> dict[str, str]:
+    """Recordings and annotations folders (or file) of the corpus config; `demo` resolved to
+    the demo corpus in `demo_dir` (the workflow's make_demo_corpus output)."""
     if corpus["recordings"] == "demo":
-        return {"recordings": f"{DEMO}/train/audio", "annotations": f"{DEMO}/train/annotations"}
+        return {
+            "recordings": f"{demo_dir}/train/audio",
+            "annotations": f"{demo_dir}/train/annotations",
+        }
     if not corpus["annotations"]:
         raise ValueError(
             "config key corpus.annotations: required unless corpus.recordings is 'demo'"

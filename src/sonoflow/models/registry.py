@@ -27,7 +27,6 @@ PRESETS = {
 BAND_MLP = "band_mlp"
 # Models whose pretrained weights are another model's (the attention is added after loading).
 WEIGHTS_SOURCE = {"convnext_tiny_cbam": "convnext_tiny"}
-WEIGHTS_DIR = Path("resources/weights")
 
 
 @cache
@@ -57,11 +56,24 @@ def weights_name(backbone: str) -> str:
     return WEIGHTS_SOURCE.get(name, name)
 
 
-def pretrained_file(model_config: dict) -> Path | None:
-    """The weights file a model starts from: None, its downloaded timm weights, or a PATH."""
+def pretrained_file(model_config: dict, weights_dir: str | Path | None = None) -> Path | None:
+    """The weights file a model starts from: None, its timm weights downloaded into
+    `weights_dir` (the workflow's download_weights folder), or a PATH."""
     pretrained = model_config.get("pretrained", False)
     if pretrained is False or model_config["backbone"] == BAND_MLP:
         return None
     if pretrained is True:
-        return WEIGHTS_DIR / f"{weights_name(model_config['backbone'])}.pth"
+        if weights_dir is None:
+            raise ValueError(
+                "model key `pretrained`: true names timm's downloaded weights; pass their "
+                "folder, or the file itself with with_pretrained_file"
+            )
+        return Path(weights_dir) / f"{weights_name(model_config['backbone'])}.pth"
     return Path(pretrained)
+
+
+def with_pretrained_file(model_config: dict, weights_file: str | None) -> dict:
+    """The model config with `pretrained: true` replaced by the file a job got as input."""
+    if model_config.get("pretrained") is True and weights_file is not None:
+        return {**model_config, "pretrained": str(weights_file)}
+    return model_config

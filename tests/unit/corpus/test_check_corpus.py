@@ -23,7 +23,8 @@ def test_reports_every_problem_at_once(shared_data, tmp_path):
             "annotations": str(raven),
             "labels": ["hum", "chirp"],
             "unannotated": "skip",
-        }
+        },
+        demo_dir=tmp_path / "demo",  # unused: the corpus is not the demo
     )
     found = set(zip(problems["file"].map(lambda f: f.rsplit("/", 1)[1]), problems["check"]))
     assert {

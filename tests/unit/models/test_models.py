@@ -9,7 +9,7 @@ from sonoflow.common.schema import ConfigError
 from sonoflow.models.build import build_model
 from sonoflow.models.cbam import CBAM
 from sonoflow.models.config import model_with_defaults
-from sonoflow.models.registry import PRESETS
+from sonoflow.models.registry import PRESETS, pretrained_file, with_pretrained_file
 from sonoflow.models.weights import load_weights, save_weights
 
 SHAPE = (32, 25)  # n_bins, frames: the tiny test features
@@ -88,6 +88,17 @@ def test_missing_pretrained_file_names_the_key(tmp_path):
     config = _model(backbone="resnet10t", pretrained=str(tmp_path / "none.pth"))
     with pytest.raises(FileNotFoundError, match="model key `pretrained`"):
         build_model(config, 3, SHAPE)
+
+
+def test_downloaded_weights_are_found_in_the_folder_the_workflow_gives(tmp_path):
+    config = _model(backbone="convnext_tiny_cbam", pretrained=True)
+    assert pretrained_file(config, tmp_path / "w") == tmp_path / "w/convnext_tiny.pth"
+    with pytest.raises(ValueError, match="model key `pretrained`: true"):
+        build_model(config, 3, SHAPE)  # the library has no weights folder of its own
+    resolved = with_pretrained_file(config, str(tmp_path / "w/convnext_tiny.pth"))
+    assert resolved["pretrained"] == str(tmp_path / "w/convnext_tiny.pth")
+    assert config["pretrained"] is True  # the workflow's params stay as they were
+    assert with_pretrained_file(_model(backbone="band_mlp"), None)["pretrained"] is False
 
 
 @pytest.mark.parametrize("fusion", ["concat", "gate"])

@@ -7,6 +7,7 @@ from sonoflow.corpus.annotations import FORMAT_SUFFIXES
 from sonoflow.corpus.audio import AUDIO_SUFFIXES
 from sonoflow.config import experiment_id, experiments
 from sonoflow.corpus.load import DEMO, corpus_paths
+from sonoflow.evaluation.ground_truth import ground_truth_settings
 from sonoflow.models.registry import pretrained_file
 
 NAME = "[A-Za-z0-9_-]+"
@@ -99,13 +100,16 @@ def benchmark_recordings(wildcards):
 
 
 def benchmark_annotations(wildcards):
+    """The benchmark's annotation files (a folder, or one CSV file), read like the corpus's."""
     bench = config["benchmarks"][wildcards.benchmark]
     if bench["recordings"] == "demo":
         return [f"{DEMO}/manifest.json"]
+    annotations = Path(benchmark_dirs(wildcards.benchmark)["annotations"])
+    if annotations.is_file():
+        return [str(annotations)]
+    reader = ground_truth_params(wildcards)["reader"]
     key = f"benchmarks.{wildcards.benchmark}.annotations"
-    return folder_files(
-        benchmark_dirs(wildcards.benchmark)["annotations"], (".txt",), key
-    )
+    return folder_files(annotations, FORMAT_SUFFIXES[reader["annotation_format"]], key)
 
 
 # --- per-stage inputs and params -------------------------------------------------------
@@ -293,12 +297,11 @@ def prediction_shards(wildcards):
     )
 
 
-def benchmark_annotation_dir(wildcards):
-    return benchmark_dirs(wildcards.benchmark)["annotations"]
-
-
-def benchmark_recording_dir(wildcards):
-    return benchmark_dirs(wildcards.benchmark)["recordings"]
+def ground_truth_params(wildcards):
+    """Where a benchmark's ground truth is and how to read it: its own keys, else the corpus's."""
+    name = wildcards.benchmark
+    settings = ground_truth_settings(name, config["benchmarks"][name], config["corpus"])
+    return {**benchmark_dirs(name), **settings}
 
 
 def evaluation_params(wildcards):

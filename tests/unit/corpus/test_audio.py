@@ -70,7 +70,10 @@ def test_channel_picks_one_channel_and_mix_averages(tmp_path):
 
 
 def test_channel_that_does_not_exist_is_named(tmp_path, shared_data):
-    with pytest.raises(AudioError, match=r"1min.wav: corpus.channel is 1 but the file has 1"):
+    with pytest.raises(
+        AudioError,
+        match=r"1min.wav: channel 1 requested, but the file has 1 channel\(s\) \(set corpus.channel",
+    ):
         load_mono(shared_data / "real-audio/1min.wav", 16000, channel=1)
 
 

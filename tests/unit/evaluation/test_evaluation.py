@@ -11,7 +11,6 @@ from sonoflow.evaluation.benchmark import (
     MACRO,
     average_precision,
     evaluate_scores,
-    read_ground_truth,
     segment_counts,
 )
 
@@ -131,9 +130,3 @@ def test_segment_counts_agree_with_sed_eval():
             metric.evaluate(events(ref), events(est))
         counts = metric.class_wise["x"]
         assert tuple(totals) == (counts["Ntp"], counts["Nfp"], counts["Nfn"])
-
-
-def test_ground_truth_quality_column_is_optional(shared_data):
-    tables = shared_data / "raven-tables"
-    truth = read_ground_truth(tables, ["MSD-0003_20180427_2minstart00"], "Species")
-    assert len(truth) == 9 and set(truth["quality"]) == {""}

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from evaluation_helpers import SETTINGS
 
 from sonoflow.evaluation.benchmark import (
     ALL,
@@ -18,20 +19,6 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import sed_eval
     from dcase_util.containers import MetaDataContainer
-
-SETTINGS = {
-    "thresholds": [0.5],
-    "sweep_steps": 4,
-    "match": "iou",
-    "min_iou": 0.4,
-    "collar_s": 0.2,
-    "percentage_of_length": 0.5,
-    "segment_s": 1.0,
-    "event_extent": "window",
-    "merge_gap_s": 0.0,
-    "min_duration_s": 0.0,
-    "hop_s": 1.0,
-}
 
 
 def scores_with_calls(recording, calls, duration=10):

@@ -3,7 +3,15 @@
 import numpy as np
 import pandas as pd
 import pytest
-from corpus_helpers import write_raven, write_recording
+from corpus_helpers import (
+    BAD_ROWS,
+    write_per_recording_and_multi_file_tables,
+    write_raven,
+    write_recording,
+    write_table_with_bad_row,
+    write_two_recordings,
+)
+from evaluation_helpers import SETTINGS
 
 from sonoflow.common.schema import section_with_defaults
 from sonoflow.corpus.load import load_corpus
@@ -17,19 +25,7 @@ from sonoflow.evaluation.ground_truth import (
 )
 
 LABELS = ["hum", "chirp"]
-EVALUATION = {
-    "thresholds": [0.5],
-    "sweep_steps": 0,
-    "match": "iou",
-    "min_iou": 0.4,
-    "collar_s": 0.2,
-    "percentage_of_length": 0.5,
-    "segment_s": 1.0,
-    "event_extent": "window",
-    "merge_gap_s": 0.0,
-    "min_duration_s": 0.0,
-    "hop_s": 1.0,
-}
+EVALUATION = {**SETTINGS, "sweep_steps": 0}
 
 
 def _corpus(**keys):
@@ -57,9 +53,7 @@ def _raised(tmp_path, annotations, corpus=None, **keys) -> str:
 
 @pytest.fixture
 def audio(tmp_path):
-    write_recording(tmp_path / "audio", "a.wav", 10)
-    write_recording(tmp_path / "audio", "b.flac", 20)
-    return tmp_path / "audio"
+    return write_two_recordings(tmp_path / "audio")
 
 
 COLUMNS = ["recording", "start_s", "end_s", "label"]
@@ -67,17 +61,7 @@ EXPECTED = [["a", 1.0, 2.0, "hum"], ["a", 3.0, 3.5, "chirp"], ["b", 5.0, 6.0, "h
 
 
 def test_every_corpus_format_reads_the_same_ground_truth(tmp_path, audio):
-    write_raven(tmp_path / "raven/a.Table.1.selections.txt", [(1, 2, "hum"), (3, 3.5, "chirp")])
-    write_raven(tmp_path / "raven/b.selections.txt", [(5, 6, "hum")])
-    multi = tmp_path / "multi/all.txt"
-    multi.parent.mkdir()
-    multi.write_text(
-        "Selection\tView\tBegin Time (s)\tEnd Time (s)\tBegin File\tFile Offset (s)\tAnnotation\n"
-        "1\tSpectrogram 1\t1\t2\ta.wav\t1\thum\n"
-        "1\tWaveform 1\t1\t2\ta.wav\t1\thum\n"
-        "2\tSpectrogram 1\t3\t3.5\tC:\\tapes\\a.wav\t3\tchirp\n"
-        "3\tSpectrogram 1\t15\t16\tb.flac\t5\thum\n"
-    )
+    raven, multi = write_per_recording_and_multi_file_tables(tmp_path)
     (tmp_path / "labels.csv").write_text(
         "recording,start_s,end_s,Annotation\na.wav,1,2,hum\na,3,3.5,chirp\nb,5,6,hum\n"
     )
@@ -85,7 +69,7 @@ def test_every_corpus_format_reads_the_same_ground_truth(tmp_path, audio):
     (tmp_path / "aud/a.txt").write_text("1\t2\thum\n3\t3.5\tchirp\n")
     (tmp_path / "aud/b.txt").write_text("5\t6\thum\n")
     readings = {
-        "raven": _truth(tmp_path, tmp_path / "raven"),
+        "raven": _truth(tmp_path, raven),
         "multi-file raven": _truth(tmp_path, multi),
         "csv": _truth(tmp_path, tmp_path / "labels.csv", annotation_format="csv"),
         # the benchmark's format defaults to the corpus's
@@ -156,30 +140,15 @@ def test_table_without_recording_stops_naming_it(tmp_path, audio):
     assert "[benchmarks.field.bad_annotations: skip]" in truth.problems.frame()["detail"].iloc[-1]
 
 
-@pytest.mark.parametrize(
-    ("row", "check", "message"),
-    [
-        ("\t3.0\thum", "not a number", "start time is not a number: ''"),  # empty cell, not 0.0
-        ("-1\t0.5\thum", "negative time", "starts at -1.0 s"),
-        ("8\t12\thum", "past the end", "ends at 12.0 s; the recording is 10.000 s long"),
-        ("4.0\t3.0\thum", "end before start", "ends at 3.0 s, before its start 4.0 s"),
-    ],
-)
+@pytest.mark.parametrize(("row", "check", "message"), BAD_ROWS)
 def test_reference_rows_are_validated_like_corpus_rows(tmp_path, audio, row, check, message):
-    table = tmp_path / "raven/a.txt"
-    table.parent.mkdir()
-    table.write_text(
-        "Selection\tBegin Time (s)\tEnd Time (s)\tAnnotation\n1\t1\t2\thum\n2\t" + row + "\n"
-    )
+    table = write_table_with_bad_row(tmp_path / "raven/a.txt", row)
     write_raven(tmp_path / "raven/b.txt", [])
     text = _raised(tmp_path, tmp_path / "raven")
+    # the corpus's checks and messages (test_corpus.py holds the corpus to the same list)
     assert f"{table}, line 3" in text and check in text and message in text
-    corpus_text = str(
-        pytest.raises(
-            CorpusError, load_corpus(audio, tmp_path / "raven", _corpus()).problems.raise_errors
-        ).value
-    )
-    assert message in corpus_text  # the same message as for the corpus
+    skipped = _truth(tmp_path, tmp_path / "raven", bad_annotations="skip")
+    assert skipped.annotations["start_s"].tolist() == [1.0]
 
 
 def test_repeated_selection_number_keeps_every_distinct_call(tmp_path, audio):

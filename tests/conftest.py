@@ -3,7 +3,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
+# beside the checkout, or beside the folder of worktrees (/work/wt/NAME -> /work/shared)
+SHARED = next(
+    (p / "shared" / "data" for p in ROOT.parents[:2] if (p / "shared" / "data").is_dir()),
+    ROOT.parent / "shared" / "data",
+)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -19,6 +19,13 @@ def write_recording(folder: Path, name: str, seconds: float, rate: int = 8000) -
     return path
 
 
+def write_two_recordings(folder: Path) -> Path:
+    """Silent `a.wav` (10 s) and `b.flac` (20 s) in `folder`."""
+    write_recording(folder, "a.wav", 10)
+    write_recording(folder, "b.flac", 20)
+    return folder
+
+
 def write_raven(path: Path, rows: list[tuple], label_column: str = "Annotation", extra=()) -> Path:
     """Rows of (begin, end, label, *extra values), one Spectrogram row per selection."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,3 +56,40 @@ def calls_corpus(root: Path, tapes: int = 6, seconds: float = 30.0, calls: int =
         "labels": ["hum", "chirp"],
         "quality_regex": r"^(?P<label>.+?)_Q(?P<quality>\d)$",
     }
+
+
+# Bad annotation rows (begin, end, label after a good first row) with the check and message
+# they give; the corpus and benchmark readers are held to the same list.
+BAD_ROWS = [
+    ("4.0\t3.0\thum", "end before start", "ends at 3.0 s, before its start 4.0 s"),
+    ("-1\t0.5\thum", "negative time", "starts at -1.0 s"),
+    ("8\t12\thum", "past the end", "ends at 12.0 s; the recording is 10.000 s long"),
+    ("x\t2\thum", "not a number", "start time is not a number: 'x'"),
+    ("\t3.0\thum", "not a number", "start time is not a number: ''"),  # empty, not 0.0
+]
+
+
+def write_table_with_bad_row(path: Path, row: str) -> Path:
+    """A Raven table whose line 2 is good and line 3 is `row` (for a 10 s recording)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "Selection\tBegin Time (s)\tEnd Time (s)\tAnnotation\n1\t1\t2\thum\n2\t" + row + "\n"
+    )
+    return path
+
+
+def write_per_recording_and_multi_file_tables(root: Path) -> tuple[Path, Path]:
+    """The same three calls for `write_two_recordings` (a: hum 1-2 s, chirp 3-3.5 s; b: hum
+    5-6 s) as per-recording Raven tables (folder `root/one`) and as one multi-file table."""
+    write_raven(root / "one/a.Table.1.selections.txt", [(1, 2, "hum"), (3, 3.5, "chirp")])
+    write_raven(root / "one/b.selections.txt", [(5, 6, "hum")])
+    multi = root / "multi/all.txt"
+    multi.parent.mkdir(parents=True)
+    multi.write_text(
+        "Selection\tView\tBegin Time (s)\tEnd Time (s)\tBegin File\tFILE OFFSET (S)\tAnnotation\n"
+        "1\tSpectrogram 1\t1\t2\ta.wav\t1\thum\n"
+        "1\tWaveform 1\t1\t2\ta.wav\t1\thum\n"
+        "2\tSpectrogram 1\t3\t3.5\tC:\\tapes\\a.wav\t3\tchirp\n"
+        "3\tSpectrogram 1\t15\t16\tb.flac\t5\thum\n"
+    )
+    return root / "one", multi

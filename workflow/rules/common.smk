@@ -7,6 +7,7 @@ from sonoflow.corpus.annotations import FORMAT_SUFFIXES
 from sonoflow.corpus.audio import AUDIO_SUFFIXES
 from sonoflow.config import experiment_id, experiments
 from sonoflow.corpus.load import corpus_paths
+from sonoflow.evaluation.ground_truth import ground_truth_settings
 from sonoflow.models.registry import pretrained_file
 
 NAME = "[A-Za-z0-9_-]+"
@@ -128,13 +129,16 @@ def benchmark_recordings(wildcards):
 
 
 def benchmark_annotations(wildcards):
+    """The benchmark's annotation files (a folder, or one CSV file), read like the corpus's."""
     bench = config["benchmarks"][wildcards.benchmark]
     if bench["recordings"] == "demo":
         return [DEMO_MANIFEST]
+    annotations = Path(benchmark_dirs(wildcards.benchmark)["annotations"])
+    if annotations.is_file():
+        return local([str(annotations)])
+    reader = benchmark_reader(wildcards.benchmark)["reader"]
     key = f"benchmarks.{wildcards.benchmark}.annotations"
-    return folder_files(
-        benchmark_dirs(wildcards.benchmark)["annotations"], (".txt",), key
-    )
+    return folder_files(annotations, FORMAT_SUFFIXES[reader["annotation_format"]], key)
 
 
 # --- per-stage inputs and params -------------------------------------------------------
@@ -329,14 +333,16 @@ def prediction_shards(wildcards):
     )
 
 
-def benchmark_annotation_dir(wildcards, input):
-    demo = job_demo_dir(wildcards, input)
-    return benchmark_dirs(wildcards.benchmark, demo)["annotations"]
+def benchmark_reader(name):
+    """How a benchmark's ground truth is read: its own keys, else the corpus's."""
+    return ground_truth_settings(name, config["benchmarks"][name], config["corpus"])
 
 
-def benchmark_recording_dir(wildcards, input):
+def ground_truth_params(wildcards, input):
+    """Where a benchmark's ground truth is (as the job sees it) and how to read it."""
     demo = job_demo_dir(wildcards, input)
-    return benchmark_dirs(wildcards.benchmark, demo)["recordings"]
+    name = wildcards.benchmark
+    return {**benchmark_dirs(name, demo), **benchmark_reader(name)}
 
 
 def evaluation_params(wildcards):

@@ -24,9 +24,7 @@ rule evaluate:
     threads: 1
     params:
         evaluation=evaluation_params,
-        annotations=benchmark_annotation_dir,
-        recordings=benchmark_recording_dir,
+        truth=ground_truth_params,
         labels=config["corpus"]["labels"],
-        label_column=config["corpus"]["label_column"],
     script:
         "../scripts/evaluate.py"

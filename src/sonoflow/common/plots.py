@@ -21,8 +21,14 @@ def new_figure(size: tuple[float, float] = (6, 4), ncols: int = 1):
     return fig, axes[0][0] if ncols == 1 else list(axes[0])
 
 
-def save_figure(fig, path: str | Path) -> None:
+def save_figure(fig, path: str | Path, dpi: int = 120) -> None:
+    """Lay out, write atomically in the format of `path`'s suffix (PNG by default), close.
+
+    PNG files carry no software version, so the same figure gives the same bytes on every
+    build (dataset outputs are compared byte for byte)."""
     fig.tight_layout()
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    metadata = {"Software": None} if fmt == "png" else None
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png", dpi=120)
+        fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)
     plt.close(fig)

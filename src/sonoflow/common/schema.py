@@ -53,9 +53,11 @@ def load_schema(path: str | Path = SCHEMA) -> dict:
 # Where each section's schema sits in the whole config's schema.
 SECTIONS = {
     "corpus": ("corpus",),
+    "demo": ("demo",),
     "dataset": ("datasets", "additionalProperties"),
     "features": ("features", "additionalProperties"),
     "model": ("models", "additionalProperties"),
+    "benchmark": ("benchmarks", "additionalProperties"),
 }
 
 
@@ -68,10 +70,11 @@ def section_schema(section: str) -> dict:
 
 
 def section_with_defaults(section: str, value: dict, key: str | None = None) -> dict:
-    """A copy of one config section (`corpus`, a `datasets` entry as `dataset`, a `features`
-    entry as `features`, a `models` entry as `model`), checked and with defaults filled in,
-    for library callers that give only a few keys. Errors name `key` (default: the section)
-    and the key path below it."""
+    """A copy of one config section (`corpus`, `demo`, a `datasets` entry as `dataset`, a
+    `features` entry as `features`, a `models` entry as `model`, a `benchmarks` entry as
+    `benchmark`), checked and with defaults
+    filled in, for library callers that give only a few keys. Errors name `key` (default: the
+    section) and the key path below it."""
     validator = validator_with_defaults(section_schema(section))
     filled = copy.deepcopy(value)
     errors = list(validator.iter_errors(filled))

@@ -4,11 +4,20 @@ Formats (`corpus.annotation_format`):
   raven     Raven Pro selection tables (.txt): one per recording, matched by file stem
             (`{stem}.txt` or `{stem}.<anything>.txt`), or multi-file tables with `Begin File`
             and `File Offset (s)` columns. Column names are case-insensitive; the duplicate
-            rows Raven writes per view are dropped (the spectrogram row is kept).
+            rows Raven writes per view (same selection number, times and label) are dropped,
+            the spectrogram row kept.
   csv       CSV files (.csv, or `corpus.annotations` naming one file) with columns recording,
             start_s, end_s and the label column; low_hz, high_hz and a quality column optional.
   audacity  Audacity label files (.txt), one per recording matched like Raven tables:
             `start<TAB>end<TAB>label` lines, with optional `\\<TAB>low<TAB>high` lines after.
+
+One rule (`owner_of`) decides which recording a per-recording file belongs to, for the
+corpus and the benchmarks alike: exact string comparisons of dot-separated prefixes of the
+file name with recording stems, never glob patterns, so names with `[`, `]`, `*` or `?` work,
+and the case of the extension (`.TXT`, `.WAV`) does not matter.
+
+The config keys named in messages come from the `Problems` collector (`corpus.*` unless a
+benchmark's reader settings say otherwise).
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ ANNOTATION_COLUMNS = [
     "row",
 ]
 FORMAT_SUFFIXES = {"raven": (".txt",), "audacity": (".txt",), "csv": (".csv",)}
-BAD_ROWS = "corpus.bad_annotations"
+BAD_ROWS = "bad_annotations"  # the reader setting that decides about bad rows and files
 
 
 def recording_name(value: str) -> str:
@@ -48,21 +57,24 @@ def recording_name(value: str) -> str:
     return stem if dot and f".{suffix.lower()}" in AUDIO_SUFFIXES else name
 
 
-def annotation_files(source: str | Path, annotation_format: str) -> list[Path]:
+def annotation_files(
+    source: str | Path, annotation_format: str, key: str = "corpus.annotations"
+) -> list[Path]:
     """The annotation files of a folder (sorted), or the one file `source` names."""
     source = Path(source)
     if source.is_file():
         return [source]
     if not source.is_dir():
-        raise FileNotFoundError(f"corpus.annotations: {source} is neither a folder nor a file")
+        raise FileNotFoundError(f"{key}: {source} is neither a folder nor a file")
     suffixes = FORMAT_SUFFIXES[annotation_format]
     return sorted(p for p in source.iterdir() if p.suffix.lower() in suffixes and p.is_file())
 
 
 def read_annotations(
     source: str | Path, recordings: list[str], corpus: dict, problems: Problems
-) -> pd.DataFrame:
-    """Every usable annotation of the corpus (ANNOTATION_COLUMNS); problems are collected.
+) -> tuple[pd.DataFrame, set[str]]:
+    """Every usable annotation (ANNOTATION_COLUMNS), and the recordings that a file or a row
+    annotates (a per-recording file without rows says: no calls); problems are collected.
 
     Rows with bad times, unknown recordings or bad quality follow `corpus.bad_annotations`;
     rows with an empty label are dropped. Times are checked against recording lengths later.
@@ -72,18 +84,18 @@ def read_annotations(
     known = set(recordings)
     matcher = _StemMatcher(recordings)
     frames = []
-    for path in annotation_files(source, fmt):
+    for path in annotation_files(source, fmt, problems.key("annotations")):
         rows = per_file(path, corpus, problems)
         if rows is None:
             continue
         if "recording" not in rows:
-            stem = matcher.match(path.name)
+            stem = matcher.match(path)
             if stem is None:
                 problems.by_policy(
                     path,
                     0,
                     "annotation file without recording",
-                    "no recording in corpus.recordings matches this file name",
+                    f"no recording in {problems.key('recordings')} matches this file name",
                     policy,
                     BAD_ROWS,
                 )
@@ -95,20 +107,24 @@ def read_annotations(
             paths[1],
             0,
             "several annotation files",
-            f"recording {stem} is matched by {[p for p in paths]}; only the first is used",
+            f"recording {stem} is matched by {[Path(p).name for p in paths]}; only the first "
+            "is used",
             policy,
             BAD_ROWS,
         )
+    with_file = set(matcher.claims)
     if not frames:
-        return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in ANNOTATION_COLUMNS})
+        empty = pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in ANNOTATION_COLUMNS})
+        return empty, with_file
     # validated in one go: per-file pandas calls would dominate on corpora of many files
     table = pd.concat(frames, ignore_index=True)
     if "selection" in table:
-        table = drop_view_duplicates(table, within=["file"]).reset_index(drop=True)
+        same = [c for c in ("file", "recording", "offset", "start", "end", "label") if c in table]
+        table = drop_view_duplicates(table, same=same).reset_index(drop=True)
     table = _validated(table, known, corpus, problems)
     table = table[ANNOTATION_COLUMNS]
     table = table[~table["file"].isin(matcher.second_claims())]
-    return table.reset_index(drop=True)
+    return table.reset_index(drop=True), with_file
 
 
 def _dtype(column: str) -> str:
@@ -117,21 +133,30 @@ def _dtype(column: str) -> str:
     )
 
 
+def owner_of(file_name: str, stems: set[str]) -> str | None:
+    """The recording a per-recording annotation file belongs to: the longest dot-separated
+    prefix of its name, without the extension, that is a recording stem (`{stem}.txt`,
+    `{stem}.Table.1.selections.txt`). Exact comparisons: no character is special."""
+    pieces = file_name.split(".")
+    for end in range(len(pieces) - 1, 0, -1):
+        stem = ".".join(pieces[:end])
+        if stem in stems:
+            return stem
+    return None
+
+
 class _StemMatcher:
-    """Per-recording files to recordings: the longest dot-separated prefix that is a stem."""
+    """Per-recording files to recordings (`owner_of`), remembering which stem got which files."""
 
     def __init__(self, stems: list[str]):
         self.stems = set(stems)
         self.claims: dict[str, list[str]] = {}
 
-    def match(self, file_name: str) -> str | None:
-        pieces = file_name.split(".")
-        for end in range(len(pieces) - 1, 0, -1):
-            stem = ".".join(pieces[:end])
-            if stem in self.stems:
-                self.claims.setdefault(stem, []).append(file_name)
-                return stem
-        return None
+    def match(self, path: Path) -> str | None:
+        stem = owner_of(path.name, self.stems)
+        if stem is not None:
+            self.claims.setdefault(stem, []).append(str(path))
+        return stem
 
     def claimed_twice(self) -> list[tuple[str, list[str]]]:
         return [(s, names) for s, names in sorted(self.claims.items()) if len(names) > 1]
@@ -182,7 +207,7 @@ def _validated(
     report(
         ~rows["recording"].isin(known),
         "unknown recording",
-        lambda i: f"recording {rows.at[i, 'recording']!r} is not in corpus.recordings",
+        lambda i: f"recording {rows.at[i, 'recording']!r} is not in {problems.key('recordings')}",
     )
     labels, quality, quality_bad = _labels_and_quality(rows, corpus)
     report(
@@ -321,7 +346,7 @@ def _audacity_rows(path: Path, corpus: dict, problems: Problems) -> pd.DataFrame
             path,
             0,
             "missing column",
-            "Audacity label files have no quality column; use corpus.quality_regex",
+            f"Audacity label files have no quality column; use {problems.key('quality_regex')}",
             corpus["bad_annotations"],
             BAD_ROWS,
         )
@@ -364,12 +389,3 @@ def _unreadable(path: Path, err: Exception, corpus: dict, problems: Problems) ->
         problems.by_policy(
             path, 0, "unreadable", str(err).splitlines()[0], corpus["bad_annotations"], BAD_ROWS
         )
-
-
-def find_annotation_table(annotations_dir: Path, stem: str) -> Path | None:
-    """The Raven table of a recording: `{stem}.txt` or `{stem}.<anything>.txt` (Raven's naming)."""
-    candidates = sorted(annotations_dir.glob(f"{stem}.*txt"))
-    candidates = [p for p in candidates if p.name == f"{stem}.txt" or p.name.startswith(f"{stem}.")]
-    if len(candidates) > 1:
-        raise ValueError(f"{annotations_dir}: several tables match recording {stem}: {candidates}")
-    return candidates[0] if candidates else None

@@ -1,8 +1,9 @@
 """Long recordings in blocks: bounded memory whatever their length.
 
-soundfile reads a block at a time; soxr's streaming resampler carries its filter state from
-block to block, so the joined output is the whole-file resampling (up to float rounding);
-`prefetch` decodes the next blocks in a background thread while the caller computes.
+soundfile (opened through audio.py) reads a block at a time; soxr's streaming resampler
+carries its filter state from block to block, so the joined output is the whole-file
+resampling (up to float rounding); `prefetch` decodes the next blocks in a background thread
+while the caller computes.
 """
 
 from __future__ import annotations
@@ -14,35 +15,23 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
-import soundfile as sf
 import soxr
 
-from sonoflow.corpus.audio import AudioError
+from sonoflow.corpus.audio import DECODE_ERRORS, AudioError, Channel, open_audio, select_channel
 
 T = TypeVar("T")
 
 
-def pick_channel(block: np.ndarray, channel: str | int, path: str | Path) -> np.ndarray:
-    """(frames, channels) -> (frames,): `mix` averages the channels, an int picks one (0-based)."""
-    if channel == "mix":
-        return block.mean(axis=1, dtype=np.float32)
-    if isinstance(channel, int) and 0 <= channel < block.shape[1]:
-        return np.ascontiguousarray(block[:, channel])
-    raise AudioError(
-        f"{path}: channel {channel!r} requested, but the file has {block.shape[1]} channel(s) "
-        f"(use `mix` or a 0-based channel number)"
-    )
-
-
 def read_blocks(
-    path: str | Path, sample_rate: int, block_s: float = 30.0, channel: str | int = "mix"
+    path: str | Path,
+    sample_rate: int,
+    block_s: float = 30.0,
+    channel: Channel = "mix",
+    key: str = "channel",
 ) -> Iterator[np.ndarray]:
-    """float32 mono blocks of the recording at `sample_rate`; joined, they are the whole file."""
-    try:
-        handle = sf.SoundFile(str(path))
-    except (sf.LibsndfileError, RuntimeError) as err:
-        raise AudioError(f"{path}: cannot read audio ({err})") from err
-    with handle:
+    """float32 mono blocks of the recording at `sample_rate`; joined, they are the whole file.
+    `key` is the config key that chose `channel`, named when the file lacks that channel."""
+    with open_audio(path) as handle:
         rate = handle.samplerate
         resampler = None if rate == sample_rate else soxr.ResampleStream(rate, sample_rate, 1)
         block_frames = max(1, int(block_s * rate))
@@ -51,9 +40,9 @@ def read_blocks(
                 block = handle.read(block_frames, dtype="float32", always_2d=True)
                 if not len(block):
                     break
-                mono = pick_channel(block, channel, path)
+                mono = select_channel(block, channel, path, key)
                 yield mono if resampler is None else resampler.resample_chunk(mono)
-        except (sf.LibsndfileError, RuntimeError) as err:
+        except DECODE_ERRORS as err:
             raise AudioError(f"{path}: cannot decode audio ({err})") from err
         if resampler is not None:
             yield resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import soundfile as sf
 
 from sonoflow.common.atomic import atomic_path, write_csv
+from sonoflow.common.schema import section_with_defaults
+from sonoflow.corpus.audio import write_wav
 from sonoflow.corpus.raven import write_selection_table
 
 LABELS = ("hum", "chirp")
@@ -30,17 +31,25 @@ SITES = {
 }
 
 
+_DEFAULTS = section_with_defaults("demo", {})  # the schema is the one home of defaults
+
+
 @dataclass(frozen=True)
 class DemoSettings:
-    seed: int = 7
-    sample_rate: int = 16000
-    train_tapes: int = 12
-    tape_duration_s: tuple[float, float] = (60.0, 120.0)
-    benchmark_tapes: int = 3
-    benchmark_duration_s: float = 180.0
-    calls_per_minute: float = 18.0
-    distractors_per_minute: float = 18.0
-    snr_db: tuple[float, float] = (-12.0, 6.0)
+    seed: int = _DEFAULTS["seed"]
+    sample_rate: int = _DEFAULTS["sample_rate"]
+    train_tapes: int = _DEFAULTS["train_tapes"]
+    tape_duration_s: tuple[float, float] = tuple(_DEFAULTS["tape_duration_s"])
+    benchmark_tapes: int = _DEFAULTS["benchmark_tapes"]
+    benchmark_duration_s: float = _DEFAULTS["benchmark_duration_s"]
+    calls_per_minute: float = _DEFAULTS["calls_per_minute"]
+    distractors_per_minute: float = _DEFAULTS["distractors_per_minute"]
+    snr_db: tuple[float, float] = tuple(_DEFAULTS["snr_db"])
+
+    @classmethod
+    def from_config(cls, demo: dict) -> DemoSettings:
+        """Settings from the config's `demo` section (lists as tuples); missing keys: defaults."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in demo.items()})
 
 
 def make_demo_corpus(out_dir: str | Path, settings: DemoSettings) -> dict[str, int]:
@@ -60,8 +69,7 @@ def make_demo_corpus(out_dir: str | Path, settings: DemoSettings) -> dict[str, i
     for part, name, duration in tapes:
         tape_rng = np.random.default_rng(rng.integers(2**63))
         audio, calls = synthesize_tape(duration, settings, tape_rng)
-        with atomic_path(out_dir / part / "audio" / f"{name}.wav") as tmp:
-            sf.write(tmp, audio, settings.sample_rate, subtype="PCM_16", format="WAV")
+        write_wav(out_dir / part / "audio" / f"{name}.wav", audio, settings.sample_rate)
         _write_raven(out_dir / part / "annotations" / f"{name}.Table.1.selections.txt", calls)
         site = list(SITES)[tape_rng.integers(len(SITES))]
         lat, lon = SITES[site]

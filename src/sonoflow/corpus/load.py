@@ -4,6 +4,9 @@ Loading never stops at the first problem: every problem is collected (see proble
 so that `check_corpus` can report all of them and `prepare_dataset` can fail with all of
 them at once. What is skipped instead of failing is set by the config's policy keys:
 `corpus.bad_audio`, `corpus.bad_annotations` and `corpus.unannotated`.
+
+Benchmark ground truth is loaded by the same function (evaluation/ground_truth.py), with
+reader settings taken from the benchmark's keys and, where it has none, the corpus's.
 """
 
 from __future__ import annotations
@@ -49,18 +52,21 @@ def load_corpus(
     annotations: str | Path,
     corpus: dict,
     decode: bool = False,
+    problems: Problems | None = None,
 ) -> Corpus:
     """Recordings and annotations with every problem collected, none raised.
 
     With `decode`, every recording is read in full to find NaN samples (check_corpus);
-    otherwise only headers are read.
+    otherwise only headers are read. `problems` collects into a given collector (one that
+    names a benchmark's config keys); by default a new one for the corpus.
     """
-    problems = Problems()
+    problems = Problems() if problems is None else problems
     recordings = _recordings(recordings_dir, corpus, problems, decode)
     recordings = _with_tapes(recordings, corpus.get("metadata"), problems)
-    table = read_annotations(annotations, recordings["recording"].tolist(), corpus, problems)
+    names = recordings["recording"].tolist()
+    table, with_file = read_annotations(annotations, names, corpus, problems)
     table = _within_recordings(table, recordings, corpus, problems)
-    recordings = _unannotated(recordings, table, corpus, problems)
+    recordings = _unannotated(recordings, {*table["recording"], *with_file}, corpus, problems)
     table = table[table["recording"].isin(recordings["recording"])]
     _note_unknown_labels(table, corpus["labels"], problems)
     return Corpus(recordings.reset_index(drop=True), table.reset_index(drop=True), problems)
@@ -68,7 +74,7 @@ def load_corpus(
 
 def _recordings(directory, corpus: dict, problems: Problems, decode: bool) -> pd.DataFrame:
     policy, rows = corpus["bad_audio"], []
-    paths = list_recordings(directory)
+    paths = list_recordings(directory, problems.key("recordings"))
     stems = pd.Series([p.stem for p in paths], dtype=object)
     for path, shared in zip(paths, stems.duplicated(keep=False)):
         if shared:
@@ -82,7 +88,7 @@ def _recordings(directory, corpus: dict, problems: Problems, decode: bool) -> pd
             continue
         try:
             info = audio_info(path)
-            check_channel(corpus["channel"], info.channels, path)
+            check_channel(corpus["channel"], info.channels, path, problems.key("channel"))
             if info.frames == 0:
                 raise AudioError(f"{path}: no samples (header only)")
             if decode:
@@ -90,7 +96,7 @@ def _recordings(directory, corpus: dict, problems: Problems, decode: bool) -> pd
         except AudioError as err:
             check = "bad audio"
             detail = str(err).removeprefix(f"{path}: ")  # the file is its own column
-            problems.by_policy(path, 0, check, detail, policy, "corpus.bad_audio")
+            problems.by_policy(path, 0, check, detail, policy, "bad_audio")
             continue
         rows.append(
             (path.stem, str(path), path.stem, info.duration_s, info.sample_rate, info.channels)
@@ -125,7 +131,7 @@ def _with_tapes(recordings: pd.DataFrame, metadata: str | None, problems: Proble
             metadata,
             i + 2,
             "unknown recording",
-            f"recording {names[i]!r} is not in corpus.recordings (or was skipped)",
+            f"recording {names[i]!r} is not in {problems.key('recordings')} (or was skipped)",
             "error",
         )
     for i in table.index[names.duplicated()]:
@@ -147,7 +153,8 @@ def _within_recordings(
     table: pd.DataFrame, recordings: pd.DataFrame, corpus: dict, problems: Problems
 ) -> pd.DataFrame:
     """Rows past the end of their recording are reported; a rounding overshoot is clipped."""
-    length = table["recording"].map(dict(zip(recordings["recording"], recordings["duration_s"])))
+    durations = dict(zip(recordings["recording"], recordings["duration_s"]))
+    length = table["recording"].map(durations).astype(float)  # float even when empty
     past = table["end_s"] > length + END_TOLERANCE_S
     for i in table.index[past]:
         problems.by_policy(
@@ -165,17 +172,20 @@ def _within_recordings(
 
 
 def _unannotated(
-    recordings: pd.DataFrame, table: pd.DataFrame, corpus: dict, problems: Problems
+    recordings: pd.DataFrame, annotated: set[str], corpus: dict, problems: Problems
 ) -> pd.DataFrame:
+    """Recordings that no annotation file or row names, by `unannotated` (for benchmarks,
+    `call_free` is what `negative` is for the corpus)."""
     policy = corpus["unannotated"]
-    bare = recordings[~recordings["recording"].isin(table["recording"])]
+    bare = recordings[~recordings["recording"].isin(annotated)]
     what = {
         "negative": ("note", "used as a recording without calls"),
+        "call_free": ("note", "scored as a recording without calls"),
         "skip": ("skipped", "left out"),
         "error": ("error", "not allowed"),
     }[policy]
     for file in bare["file"]:
-        detail = f"no annotation file or row: {what[1]} [corpus.unannotated: {policy}]"
+        detail = f"no annotation file or row: {what[1]} [{problems.key('unannotated')}: {policy}]"
         problems.add(file, 0, "unannotated recording", detail, what[0])
     if policy == "skip":
         return recordings.drop(bare.index)
@@ -188,7 +198,7 @@ def _note_unknown_labels(table: pd.DataFrame, labels: list[str], problems: Probl
         problems.add(
             file,
             int(rows["row"].iloc[0]),
-            "label not in corpus.labels",
+            f"label not in {problems.key('labels')}",
             f"{len(rows)} row(s) labelled {label!r}: never a target, but noise keeps clear of them",
             "note",
         )

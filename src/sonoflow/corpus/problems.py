@@ -22,18 +22,30 @@ class CorpusError(ValueError):
 
 
 class Problems:
-    def __init__(self) -> None:
+    """Problems of one input (the corpus, or a benchmark read like it).
+
+    `keys` maps a reader setting (`bad_annotations`, `channel`, ...) to the config key it
+    came from, so that messages name the key a user has to change; by default `corpus.NAME`.
+    """
+
+    def __init__(self, keys: dict[str, str] | None = None, subject: str = "corpus") -> None:
         self.rows: list[tuple[str, int, str, str, str]] = []
+        self.keys = dict(keys or {})
+        self.subject = subject
+
+    def key(self, name: str) -> str:
+        """The config key path of the reader setting `name`."""
+        return self.keys.get(name, f"corpus.{name}")
 
     def add(self, file: object, row: int, check: str, detail: str, action: str) -> None:
         self.rows.append((str(file), int(row), check, detail, action))
 
     def by_policy(
-        self, file: object, row: int, check: str, detail: str, policy: str, key: str
+        self, file: object, row: int, check: str, detail: str, policy: str, name: str
     ) -> None:
-        """A problem whose handling the config key `key` decides (`error` or `skip`)."""
+        """A problem whose handling the reader setting `name` decides (`error` or `skip`)."""
         action = "error" if policy == "error" else "skipped"
-        self.add(file, row, check, f"{detail} [{key}: {policy}]", action)
+        self.add(file, row, check, f"{detail} [{self.key(name)}: {policy}]", action)
 
     def frame(self) -> pd.DataFrame:
         table = pd.DataFrame(self.rows, columns=PROBLEM_COLUMNS)
@@ -45,12 +57,17 @@ class Problems:
         for action in ("skipped", "dropped", "note"):
             rows = table[table["action"] == action]
             if len(rows):
-                log.warning("%d corpus problem(s) %s:\n%s", len(rows), action, format_table(rows))
+                log.warning(
+                    "%d %s problem(s) %s:\n%s", len(rows), self.subject, action, format_table(rows)
+                )
         errors = table[table["action"] == "error"]
         if len(errors):
+            full_report = (
+                " (run check_corpus for the full report)" if self.subject == "corpus" else ""
+            )
             raise CorpusError(
-                f"{len(errors)} corpus problem(s); fix them, or see the policy key named in each "
-                f"row (run check_corpus for the full report):\n{format_table(errors)}"
+                f"{len(errors)} {self.subject} problem(s); fix them, or see the policy key named "
+                f"in each row{full_report}:\n{format_table(errors)}"
             )
 
 

@@ -13,14 +13,13 @@ import re
 from pathlib import Path
 
 import librosa
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import soundfile as sf  # noqa: E402
+import numpy as np
+import pandas as pd
 
-from sonoflow.common.atomic import atomic_path, write_text  # noqa: E402
+from sonoflow.common.atomic import atomic_path, write_text
 from sonoflow.common.plots import plt
-from sonoflow.corpus.audio import Channel, load_mono  # noqa: E402
-from sonoflow.datasets.splits import SPLITS  # noqa: E402
+from sonoflow.corpus.audio import Channel, load_mono, write_wav
+from sonoflow.datasets.splits import SPLITS
 
 YEAR = 2000
 
@@ -60,8 +59,7 @@ def export_animal_spot(
     names: dict[str, list[tuple[int, str]]] = {s: [] for s in SPLITS}
     for clip, samples in _clip_audio(clips, recordings, sample_rate, channel):
         name = animal_spot_name(clip, number[clip.uid])
-        with atomic_path(out_dir / name) as tmp:
-            sf.write(tmp, samples, sample_rate, subtype="PCM_16", format="WAV")
+        write_wav(out_dir / name, samples, sample_rate)
         names[clip.split].append((number[clip.uid], name))
     for split, entries in names.items():
         write_text(out_dir / f"{split}.csv", "".join(f"{n}\n" for _, n in sorted(entries)))

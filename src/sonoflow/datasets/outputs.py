@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd  # noqa: E402
 
 from sonoflow.common.atomic import atomic_path, write_csv, write_json  # noqa: E402
-from sonoflow.common.plots import plt
+from sonoflow.common.plots import plt, save_figure
 from sonoflow.corpus.load import Corpus  # noqa: E402
 from sonoflow.datasets.splits import SPLITS  # noqa: E402
 
@@ -102,10 +102,7 @@ def plot_counts(clips: pd.DataFrame, path: Path) -> None:
     ax.set_xlabel("label and quality (Q- = no grade)")
     ax.set_ylabel("clips")
     ax.set_title("clips per split, label and quality")
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
 
 
 def write_tape_tables(folder: Path, clips: pd.DataFrame, recordings: pd.DataFrame) -> None:

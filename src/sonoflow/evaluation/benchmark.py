@@ -19,36 +19,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sonoflow.corpus.annotations import find_annotation_table
-from sonoflow.corpus.raven import read_selection_table, write_selection_table
+from sonoflow.corpus.raven import write_selection_table
 from sonoflow.evaluation.events import detect_events, window_spans
 from sonoflow.evaluation.matching import match
 
 ALL, MACRO = "all", "macro"
-TRUTH_COLUMNS = ["recording", "start_s", "end_s", "low_hz", "high_hz", "label", "quality"]
 COUNTS = ["tp", "fp", "fn", "n_reference", "n_detected", "seg_tp", "seg_fp", "seg_fn"]
-
-
-def read_ground_truth(
-    annotations_dir: str | Path,
-    recordings: list[str],
-    label_column: str,
-    quality_column: str = "Quality",
-) -> pd.DataFrame:
-    """Reference events of the given recordings; a recording without a table has none.
-
-    `quality` holds the table's quality column, or "" where a table has none.
-    """
-    parts = []
-    for name in recordings:
-        table = find_annotation_table(Path(annotations_dir), name)
-        if table is not None:
-            frame = read_selection_table(table, label_column, keep=(quality_column,))
-            frame = frame.rename(columns={quality_column.lower(): "quality"})
-            parts.append(frame.assign(recording=name))
-    if not parts:
-        return pd.DataFrame(columns=TRUTH_COLUMNS)
-    return pd.concat(parts, ignore_index=True)[TRUTH_COLUMNS]
 
 
 def sweep_thresholds(settings: dict) -> list[float]:
@@ -147,7 +123,10 @@ def compare(ref: pd.DataFrame, estimated: np.ndarray, settings: dict, duration: 
         "seg_fp": seg_fp,
         "seg_fn": seg_fn,
     }
-    qualities = ref["quality"].fillna("").astype(str).to_numpy() if "quality" in ref else []
+    # grades are integers from the annotation reader (missing: <NA>), or any text
+    qualities = (
+        ref["quality"].astype("string").fillna("").to_numpy(dtype=str) if "quality" in ref else []
+    )
     hit = np.zeros(len(ref_spans), dtype=bool)
     hit[matched_ref] = True
     for quality in sorted(set(qualities) - {""}):

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import soundfile as sf
 from matplotlib.patches import Rectangle
 
-from sonoflow.common.atomic import atomic_path
-from sonoflow.common.plots import plt
+from sonoflow.common.plots import plt, save_figure
+from sonoflow.corpus.audio import read_span
 
 
 def choose_excerpt(
@@ -38,11 +37,9 @@ def plot_excerpt(
     """Spectrogram of `span` of the recording; reference events as white boxes over their
     band, detections (per class, at `threshold`) as coloured bars along the bottom."""
     start, end = span
-    info = sf.info(str(audio_path))
-    rate = info.samplerate
-    first, last = int(start * rate), min(int(end * rate), info.frames)
-    audio, _ = sf.read(str(audio_path), start=first, stop=max(first, last), always_2d=True)
-    mono = audio.mean(axis=1) if audio.size else np.zeros(1024)
+    mono, rate = read_span(audio_path, start, end)
+    if not mono.size:
+        mono = np.zeros(1024, dtype=np.float32)
     fig, ax = plt.subplots(figsize=(10, 4))
     ax.specgram(mono, NFFT=512, Fs=rate, noverlap=384, xextent=(start, start + len(mono) / rate))
     top = rate / 2
@@ -79,7 +76,4 @@ def plot_excerpt(
         title=f"{Path(audio_path).name}, detections at threshold {threshold:g}",
     )
     ax.legend(fontsize="x-small", loc="upper right", facecolor="0.7")
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)

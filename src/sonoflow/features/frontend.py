@@ -17,18 +17,22 @@ import numpy as np
 import torch
 from torch import nn
 
+from sonoflow.common.schema import section_with_defaults
+
+_DEFAULTS = section_with_defaults("features", {})  # the schema is the one home of defaults
+
 
 @dataclass(frozen=True)
 class FeatureSettings:
-    sample_rate: int = 16000
-    window_s: float = 1.0
-    n_fft: int = 512
-    hop_length: int = 160
-    scale: str = "mel"
-    n_bins: int = 64
-    fmin: float = 50.0
-    fmax: float = 8000.0
-    norm: str = "window"
+    sample_rate: int = _DEFAULTS["sample_rate"]
+    window_s: float = _DEFAULTS["window_s"]
+    n_fft: int = _DEFAULTS["n_fft"]
+    hop_length: int = _DEFAULTS["hop_length"]
+    scale: str = _DEFAULTS["scale"]
+    n_bins: int = _DEFAULTS["n_bins"]
+    fmin: float = _DEFAULTS["fmin"]
+    fmax: float = _DEFAULTS["fmax"]
+    norm: str = _DEFAULTS["norm"]
 
     @classmethod
     def from_config(cls, config: dict) -> FeatureSettings:

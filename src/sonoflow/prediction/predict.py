@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import soundfile as sf
 import torch
 from torch import nn
 from tqdm import tqdm
 
 from sonoflow.common.device import pick_device
+from sonoflow.corpus.audio import duration_s
 from sonoflow.corpus.audio_blocks import prefetch, read_blocks
 from sonoflow.corpus.metadata import metadata_vector
 from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
@@ -148,7 +148,7 @@ def score_recordings(
     chunks = recording_chunks(recordings, scorer, step, channel, block_s)
     scores: list[list[np.ndarray]] = [[] for _ in recordings]
     hop_s = step * settings.frame_s
-    total_s = sum(sf.info(str(p)).duration for p in recordings)
+    total_s = sum(duration_s(p) for p in recordings)
     with tqdm(
         total=round(total_s),
         unit="s",

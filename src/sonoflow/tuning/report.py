@@ -7,8 +7,8 @@ from pathlib import Path
 import optuna
 import optuna.visualization.matplotlib as optuna_plots
 
-from sonoflow.common.atomic import atomic_path, write_csv, write_json
-from sonoflow.common.plots import plt
+from sonoflow.common.atomic import write_csv, write_json
+from sonoflow.common.plots import plt, save_figure
 from sonoflow.tuning.study import WORKER_ATTR
 
 PLOTS = {
@@ -65,10 +65,7 @@ def _save_plot(study: optuna.Study, plot, path: str | Path) -> None:
         figure, ax = plt.subplots(figsize=(6, 2))
         ax.axis("off")
         ax.text(0.5, 0.5, f"not enough trials for this plot:\n{why}", ha="center", wrap=True)
-    figure.tight_layout()
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=100)
-    plt.close(figure)
+    save_figure(figure, path, dpi=100)
 
 
 def _state_counts(study: optuna.Study) -> dict[str, int]:

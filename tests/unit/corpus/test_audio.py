@@ -2,7 +2,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from sonoflow.corpus.audio import AudioError, audio_info, list_recordings, load_mono
+from sonoflow.corpus.audio import (
+    AudioError,
+    audio_info,
+    list_recordings,
+    load_mono,
+    read_span,
+    write_wav,
+)
+from sonoflow.corpus.audio_blocks import read_blocks
 
 
 def test_resamples_to_requested_rate(shared_data):
@@ -70,7 +78,8 @@ def test_channel_picks_one_channel_and_mix_averages(tmp_path):
 
 
 def test_channel_that_does_not_exist_is_named(tmp_path, shared_data):
-    with pytest.raises(AudioError, match=r"1min.wav: corpus.channel is 1 but the file has 1"):
+    message = r"1min.wav: channel 1 requested, but the file has 1 channel\(s\) \(set corpus.channel"
+    with pytest.raises(AudioError, match=message):
         load_mono(shared_data / "real-audio/1min.wav", 16000, channel=1)
 
 
@@ -102,3 +111,36 @@ def test_cache_skips_unusable_recordings_only_when_asked(shared_data, tmp_path):
         build_cache(files, settings, tmp_path / "strict")
     index = build_cache(files, settings, tmp_path / "lenient", skip_bad=True)
     assert index["recording"].tolist() == ["aru_1"]
+
+
+def test_a_span_is_the_same_samples_as_the_whole_file_read(tmp_path):
+    stereo = _two_channels()
+    sf.write(tmp_path / "two.wav", stereo, 8000, subtype="FLOAT")
+    whole = load_mono(tmp_path / "two.wav", 8000, 1)
+    span, rate = read_span(tmp_path / "two.wav", 0.25, 0.5, channel=1)
+    assert rate == 8000 and np.array_equal(span, whole[2000:4000])
+    past_end, _ = read_span(tmp_path / "two.wav", 100.0, 101.0)
+    assert past_end.size == 0
+
+
+def test_whole_and_block_reads_select_channels_alike(tmp_path):
+    stereo = _two_channels()
+    sf.write(tmp_path / "two.wav", stereo, 8000, subtype="FLOAT")
+    for channel in ("mix", 0, 1):
+        blocks = np.concatenate(list(read_blocks(tmp_path / "two.wav", 8000, 0.1, channel)))
+        assert np.array_equal(blocks, load_mono(tmp_path / "two.wav", 8000, channel))
+    for read in (
+        lambda: load_mono(tmp_path / "two.wav", 8000, 2),
+        lambda: list(
+            read_blocks(tmp_path / "two.wav", 8000, channel=2, key="benchmarks.b.channel")
+        ),
+    ):
+        with pytest.raises(AudioError, match=r"two.wav: channel 2 requested, but the file has 2"):
+            read()
+
+
+def test_written_wav_reads_back_as_16_bit(tmp_path):
+    samples = np.linspace(-0.5, 0.5, 800, dtype=np.float32)
+    write_wav(tmp_path / "out" / "x.wav", samples, 8000)
+    assert sf.info(str(tmp_path / "out" / "x.wav")).subtype == "PCM_16"
+    assert np.allclose(load_mono(tmp_path / "out" / "x.wav", 8000), samples, atol=1 / 2**15)

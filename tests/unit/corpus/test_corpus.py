@@ -2,7 +2,15 @@
 
 import pandas as pd
 import pytest
-from corpus_helpers import calls_corpus, write_raven, write_recording
+from corpus_helpers import (
+    BAD_ROWS,
+    calls_corpus,
+    write_per_recording_and_multi_file_tables,
+    write_raven,
+    write_recording,
+    write_table_with_bad_row,
+    write_two_recordings,
+)
 
 from sonoflow.common.schema import section_with_defaults
 from sonoflow.corpus.load import load_corpus
@@ -27,24 +35,12 @@ def _raised(corpus) -> str:
 
 @pytest.fixture
 def audio(tmp_path):
-    write_recording(tmp_path / "audio", "a.wav", 10)
-    write_recording(tmp_path / "audio", "b.flac", 20)
-    return tmp_path / "audio"
+    return write_two_recordings(tmp_path / "audio")
 
 
 def test_raven_per_recording_and_multi_file_tables_agree(tmp_path, audio):
-    write_raven(tmp_path / "one/a.Table.1.selections.txt", [(1, 2, "hum"), (3, 3.5, "chirp")])
-    write_raven(tmp_path / "one/b.selections.txt", [(5, 6, "hum")])
-    multi = tmp_path / "multi/all.txt"
-    multi.parent.mkdir()
-    multi.write_text(
-        "Selection\tView\tBegin Time (s)\tEnd Time (s)\tBegin File\tFILE OFFSET (S)\tAnnotation\n"
-        "1\tSpectrogram 1\t1\t2\ta.wav\t1\thum\n"
-        "1\tWaveform 1\t1\t2\ta.wav\t1\thum\n"
-        "2\tSpectrogram 1\t3\t3.5\tC:\\tapes\\a.wav\t3\tchirp\n"
-        "3\tSpectrogram 1\t15\t16\tb.flac\t5\thum\n"
-    )
-    one = _load(audio, tmp_path / "one").annotations
+    one_folder, multi = write_per_recording_and_multi_file_tables(tmp_path)
+    one = _load(audio, one_folder).annotations
     many = _load(audio, multi).annotations
     columns = ["recording", "start_s", "end_s", "label"]
     assert one[columns].values.tolist() == many[columns].values.tolist()
@@ -112,21 +108,9 @@ def test_real_raven_tables_species_annotation_trailing_tab_and_empty(shared_data
     assert set(corpus.annotations["recording"]) == {"raven_with_Annotation_col"}
 
 
-@pytest.mark.parametrize(
-    ("row", "check", "message"),
-    [
-        ("4.0\t3.0\thum", "end before start", "ends at 3.0 s, before its start 4.0 s"),
-        ("-1\t0.5\thum", "negative time", "starts at -1.0 s"),
-        ("8\t12\thum", "past the end", "ends at 12.0 s; the recording is 10.000 s long"),
-        ("x\t2\thum", "not a number", "start time is not a number: 'x'"),
-    ],
-)
+@pytest.mark.parametrize(("row", "check", "message"), BAD_ROWS)
 def test_bad_rows_name_file_and_line_or_are_skipped(tmp_path, audio, row, check, message):
-    table = tmp_path / "raven/a.txt"
-    table.parent.mkdir()
-    table.write_text(
-        "Selection\tBegin Time (s)\tEnd Time (s)\tAnnotation\n1\t1\t2\thum\n2\t" + row + "\n"
-    )
+    table = write_table_with_bad_row(tmp_path / "raven/a.txt", row)
     corpus = _load(audio, tmp_path / "raven")
     text = _raised(corpus)
     assert f"{table}" in text and check in text and message in text

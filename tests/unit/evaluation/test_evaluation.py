@@ -5,13 +5,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from evaluation_helpers import SETTINGS
 
 from sonoflow.evaluation.benchmark import (
     ALL,
     MACRO,
     average_precision,
     evaluate_scores,
-    read_ground_truth,
     segment_counts,
 )
 
@@ -19,20 +19,6 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import sed_eval
     from dcase_util.containers import MetaDataContainer
-
-SETTINGS = {
-    "thresholds": [0.5],
-    "sweep_steps": 4,
-    "match": "iou",
-    "min_iou": 0.4,
-    "collar_s": 0.2,
-    "percentage_of_length": 0.5,
-    "segment_s": 1.0,
-    "event_extent": "window",
-    "merge_gap_s": 0.0,
-    "min_duration_s": 0.0,
-    "hop_s": 1.0,
-}
 
 
 def scores_with_calls(recording, calls, duration=10):
@@ -131,9 +117,3 @@ def test_segment_counts_agree_with_sed_eval():
             metric.evaluate(events(ref), events(est))
         counts = metric.class_wise["x"]
         assert tuple(totals) == (counts["Ntp"], counts["Nfp"], counts["Nfn"])
-
-
-def test_ground_truth_quality_column_is_optional(shared_data):
-    tables = shared_data / "raven-tables"
-    truth = read_ground_truth(tables, ["MSD-0003_20180427_2minstart00"], "Species")
-    assert len(truth) == 9 and set(truth["quality"]) == {""}

@@ -1,0 +1,30 @@
+"""Defaults live in the schema only: the library's settings classes take theirs from it."""
+
+import dataclasses
+
+import pytest
+
+from sonoflow.common.schema import section_with_defaults
+from sonoflow.corpus.demo import DemoSettings
+from sonoflow.features.frontend import FeatureSettings
+
+
+@pytest.mark.parametrize(
+    ("settings", "section"), [(FeatureSettings, "features"), (DemoSettings, "demo")]
+)
+def test_settings_defaults_are_the_schema_defaults(settings, section):
+    schema = section_with_defaults(section, {})
+    defaults = {f.name: f.default for f in dataclasses.fields(settings)}
+    assert set(defaults) == set(schema)  # every schema key is a setting, and no more
+    for name, value in schema.items():
+        expected = tuple(value) if isinstance(value, list) else value
+        assert defaults[name] == expected, name
+
+
+def test_settings_from_a_config_section_fill_what_is_missing():
+    assert FeatureSettings.from_config({"n_bins": 32}) == dataclasses.replace(
+        FeatureSettings(), n_bins=32
+    )
+    demo = DemoSettings.from_config({"snr_db": [-3, 3], "seed": 1})
+    assert demo.snr_db == (-3, 3) and demo.seed == 1
+    assert demo.train_tapes == section_with_defaults("demo", {})["train_tapes"]

@@ -23,6 +23,7 @@ include: "workflow/rules/assess.smk"
 include: "workflow/rules/predict.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/summarize.smk"
+include: "workflow/rules/detect.smk"
 include: "workflow/rules/check_gpu.smk"
 
 
@@ -31,3 +32,4 @@ rule all:
     input:
         summary_outputs(),
         dataset_outputs(),
+        detect_outputs(),

@@ -24,6 +24,7 @@ include: "workflow/rules/predict.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/summarize.smk"
 include: "workflow/rules/detect.smk"
+include: "workflow/rules/export.smk"
 include: "workflow/rules/check_gpu.smk"
 
 

@@ -424,3 +424,25 @@ def detect_collect_params(wildcards):
 def detect_outputs():
     names = ["detections.csv", "summary.csv", "skipped.csv", "detections.png"]
     return expand("results/detect/{n}/{f}", n=config["detect"], f=names)
+
+
+# --- export of an experiment's fold ensemble ----------------------------------------------
+
+
+def export_model_inputs(wildcards):
+    return {
+        "models": expand(
+            "results/models/{e}/fold{k}/model.pt", e=wildcards.experiment, k=FOLDS
+        ),
+        "metrics": expand(
+            "results/evaluation/{e}/{b}/metrics.csv",
+            e=wildcards.experiment,
+            b=config["benchmarks"],
+        ),
+    }
+
+
+def export_outputs():
+    return expand(
+        "results/export/{e}/detector.{x}", e=EXPERIMENTS, x=["torchscript", "json"]
+    )

@@ -85,3 +85,44 @@ def test_other_settings_score_again_and_drop_stale_results(shared_data, tmp_path
         len(pd.read_parquet(tmp_path / "s.parquet").query("recording == 'siteB/20240501_230000'"))
         == 13
     )
+
+
+MEMORY_PROBE = """
+import resource, sys
+from pathlib import Path
+from sonoflow.detection.listing import find_recordings
+from sonoflow.detection.shard import ScoringSettings, detect_shard
+root, out = Path(sys.argv[1]), Path(sys.argv[2])
+detect_shard(root, find_recordings(root), sorted(out.parent.glob("models/fold*/model.pt")),
+             out / "work", out / "s.parquet", out / "s.csv", ScoringSettings(hop_s=0.05))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def test_peak_memory_does_not_grow_with_the_number_of_recordings(tmp_path):
+    """1 and 12 two-minute recordings (22.05 kHz, resampled): the scores and audio of all 12
+    would add tens of MB if held at once; per-recording writing keeps the peak flat."""
+    import numpy as np
+    import soundfile as sf
+
+    fold_models(tmp_path / "models")
+    rng = np.random.default_rng(0)
+    wave = (0.1 * rng.standard_normal(22050 * 120)).astype(np.float32)
+    peaks = {}
+    for count in (1, 12):
+        root = tmp_path / f"season{count}"
+        for i in range(count):
+            (root / f"site{i % 3}").mkdir(parents=True, exist_ok=True)
+            sf.write(root / f"site{i % 3}/rec{i:02d}.wav", wave, 22050, subtype="FLOAT")
+        out = subprocess.run(
+            [sys.executable, "-c", MEMORY_PROBE, str(root), str(tmp_path / f"out{count}")],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(SRC)},
+        )
+        assert out.returncode == 0, out.stderr
+        peaks[count] = int(out.stdout.split()[-1]) / 1024  # MB
+    assert len(pd.read_parquet(tmp_path / "out12/s.parquet")) == 12 * len(
+        pd.read_parquet(tmp_path / "out1/s.parquet")
+    )
+    assert peaks[12] - peaks[1] < 25, peaks

@@ -11,12 +11,17 @@ import torch
 from detection_helpers import CLASSES, SETTINGS, fold_models
 
 from sonoflow.corpus.audio import load_mono
+from sonoflow.detection import shard
 from sonoflow.detection.export import write_export
 from sonoflow.detection.shard import ScoringSettings, detect_shard
 
 
 @pytest.mark.parametrize("backbone", ["band_mlp", "resnet10t"])
-def test_exported_file_gives_the_workflows_window_scores(shared_data, tmp_path, backbone):
+def test_exported_file_gives_the_workflows_window_scores(
+    shared_data, tmp_path, backbone, monkeypatch
+):
+    # the exported file is compared in float32; on CUDA detection scores in mixed precision
+    monkeypatch.setattr(shard, "pick_device", lambda: torch.device("cpu"))
     models = fold_models(tmp_path / "models", folds=2, backbone=backbone)
     # a real recording at the model's rate, so both paths read the same samples
     wave = load_mono(shared_data / "real-audio/rugr_drum.wav", SETTINGS.sample_rate)

@@ -90,9 +90,13 @@ def test_an_added_recording_reruns_its_shard_and_scores_only_it(detected, shared
         shutil.rmtree(added.parent)
 
 
-def test_without_a_detect_section_nothing_detects(tiny_local_run):
-    jobs = scheduled_jobs(tiny_local_run)
-    assert "detect" not in jobs and "collect_detections" not in jobs
+def test_without_a_detect_section_nothing_detects(detected):
+    project, season = detected
+    write_config(project, TINY_CONFIG)
+    try:
+        assert scheduled_jobs(project) == {}  # detection outputs left behind change nothing
+    finally:
+        write_config(project, detect_config(season))
 
 
 def test_exported_ensemble_scores_the_demo_tape_as_detect_did(detected):

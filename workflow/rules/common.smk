@@ -410,13 +410,28 @@ def detect_collect_inputs(wildcards):
     return inputs
 
 
+# evaluation keys for matching and reporting only; every other one (post-processing) shapes events
+MATCHING_KEYS = {
+    "thresholds",
+    "sweep_steps",
+    "match",
+    "min_iou",
+    "collar_s",
+    "percentage_of_length",
+    "segment_s",
+    "quality_column",
+    "excerpt_s",
+}
+
+
 def detect_collect_params(wildcards):
     run = config["detect"][wildcards.name]
+    events = {k: v for k, v in config["evaluation"].items() if k not in MATCHING_KEYS}
     return {
         "recordings": run["recordings"],
         "threshold": run["threshold"],
         "formats": run["formats"],
-        "events": {**config["evaluation"], "hop_s": run["hop_s"]},
+        "events": {**events, "hop_s": run["hop_s"]},
         "label_column": config["corpus"]["label_column"],
     }
 

@@ -32,6 +32,8 @@ include: "workflow/rules/assess.smk"
 include: "workflow/rules/predict.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/summarize.smk"
+include: "workflow/rules/detect.smk"
+include: "workflow/rules/export.smk"
 include: "workflow/rules/check_gpu.smk"
 
 
@@ -40,3 +42,4 @@ rule all:
     input:
         summary_outputs(),
         dataset_outputs(),
+        detect_outputs(),

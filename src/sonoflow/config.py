@@ -43,7 +43,47 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
                 f"that does not exist (cv.folds is {config['cv']['folds']}, numbered from 0)"
             )
     _check_tuning(config)
+    _check_detect(config)
     return config
+
+
+def _check_detect(config: dict) -> None:
+    ids = [experiment_id(*e) for e in experiments(config)]
+    for name, run in config["detect"].items():
+        if run["experiment"] not in ids:
+            raise ConfigError(
+                f"invalid config:\n  detect.{name}.experiment: {run['experiment']!r} is not an "
+                f"experiment of this config {sorted(ids)}"
+            )
+        detect_benchmark(config, name)
+        if isinstance(run["threshold"], dict):
+            unknown = sorted(set(run["threshold"]) - set(config["corpus"]["labels"]))
+            if unknown:
+                raise ConfigError(
+                    f"invalid config:\n  detect.{name}.threshold: {unknown} are not in "
+                    f"corpus.labels {config['corpus']['labels']}"
+                )
+
+
+def detect_benchmark(config: dict, name: str) -> str | None:
+    """The benchmark whose threshold sweep a detection run's `best` threshold reads."""
+    run = config["detect"][name]
+    if run["threshold"] != "best":
+        return None
+    benchmark = run["benchmark"]
+    if benchmark is None:
+        if len(config["benchmarks"]) > 1:
+            raise ConfigError(
+                f"invalid config:\n  detect.{name}.benchmark: threshold `best` needs a benchmark "
+                f"when there are several {sorted(config['benchmarks'])}"
+            )
+        return next(iter(config["benchmarks"]))
+    if benchmark not in config["benchmarks"]:
+        raise ConfigError(
+            f"invalid config:\n  detect.{name}.benchmark: {benchmark!r} is not one of the "
+            f"benchmarks {sorted(config['benchmarks'])}"
+        )
+    return benchmark
 
 
 def _check_tuning(config: dict) -> None:

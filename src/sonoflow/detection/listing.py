@@ -1,0 +1,57 @@
+"""The recordings of a detection run: found recursively, named by relative path, sharded.
+
+Imported while Snakemake builds the DAG, so free of torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path, PurePosixPath
+
+from sonoflow.corpus.audio import AUDIO_SUFFIXES
+
+
+def find_recordings(root: str | Path, key: str = "detect.NAME.recordings") -> list[str]:
+    """Audio files under `root`, at any depth, as sorted POSIX paths relative to `root`.
+
+    Hidden files and folders (names starting with a dot, such as the `._x.wav` files macOS
+    leaves on SD cards) are left out. Two files whose paths differ only in their audio suffix
+    would share output tables, so they are an error naming both."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ValueError(f"config key {key}: {root} is not a directory")
+    found = sorted(
+        path.relative_to(root).as_posix()
+        for path in root.rglob("*")
+        if path.suffix.lower() in AUDIO_SUFFIXES
+        and not any(part.startswith(".") for part in path.relative_to(root).parts)
+        and path.is_file()
+    )
+    seen: dict[str, str] = {}
+    for relative in found:
+        name = recording_name(relative)
+        if name in seen:
+            raise ValueError(
+                f"config key {key}: {seen[name]} and {relative} differ only in their suffix; "
+                f"their detection tables would collide (rename or move one)"
+            )
+        seen[name] = relative
+    return found
+
+
+def recording_name(relative: str) -> str:
+    """A recording's name in every output: its relative path without the audio suffix."""
+    return str(PurePosixPath(relative).with_suffix(""))
+
+
+def shard_of(relative: str, shards: int) -> int:
+    """The shard a recording belongs to, from a hash of its relative path.
+
+    Unlike dealing sorted files out in turn, adding or removing a recording changes only the
+    shard it falls into, so only that GPU job reruns."""
+    digest = hashlib.sha1(relative.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % shards
+
+
+def shard_recordings(recordings: list[str], shard: int, shards: int) -> list[str]:
+    return [r for r in recordings if shard_of(r, shards) == shard]

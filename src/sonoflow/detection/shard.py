@@ -1,0 +1,235 @@
+"""One detection shard: score its recordings one by one, resumable, then assemble.
+
+Each finished recording leaves its window scores (parquet) and a status record (JSON) in a
+work folder that Snakemake never deletes. A shard that is killed (time limit, preemption)
+and run again skips what is already there; recordings that cannot be decoded are recorded
+as skipped with the reason, and the shard goes on. When every recording is done, the
+per-recording results are streamed into the shard's outputs, one recording at a time, so
+memory stays flat in the number and length of recordings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import soundfile as sf
+import torch
+
+from sonoflow.common.atomic import atomic_path, write_json
+from sonoflow.common.device import pick_device
+from sonoflow.corpus.audio import AudioError, audio_info, check_channel
+from sonoflow.detection.listing import recording_name
+from sonoflow.features.frontend import FeatureFrontend
+from sonoflow.prediction.predict import (
+    WindowScorer,
+    load_fold_models,
+    recording_metadata,
+    score_recordings,
+    scores_table,
+    window_step,
+)
+
+log = logging.getLogger(__name__)
+
+STATUS_COLUMNS = [
+    "recording",
+    "path",
+    "status",
+    "reason",
+    "duration_s",
+    "windows",
+    "sample_rate",
+    "channels",
+]
+META_KEY = b"sonoflow"
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    """The keys of a `detect` entry that change window scores (see the config schema)."""
+
+    hop_s: float
+    batch_size: int = 128
+    channel: str | int = "mix"
+    block_s: float = 30.0
+    score_dtype: str = "float16"
+    metadata: str | None = None
+
+    @classmethod
+    def from_config(cls, entry: dict) -> ScoringSettings:
+        return cls(**{k: entry[k] for k in cls.__dataclass_fields__ if k in entry})
+
+
+@dataclass
+class ShardResult:
+    scored: list[str] = field(default_factory=list)  # recordings scored by this run
+    reused: list[str] = field(default_factory=list)  # finished by an earlier, killed run
+    skipped: list[str] = field(default_factory=list)  # could not be decoded (this run or before)
+
+
+def detect_shard(
+    root: str | Path,
+    recordings: list[str],
+    model_paths: list[Path],
+    work_dir: str | Path,
+    scores_path: str | Path,
+    status_path: str | Path,
+    settings: ScoringSettings,
+    threads: int = 1,
+    metadata_key: str = "detect.NAME.metadata",
+) -> ShardResult:
+    """Score `recordings` (paths relative to `root`) with the fold ensemble; write the
+    shard's window scores (parquet) and one status row per recording (CSV)."""
+    torch.set_num_threads(max(1, threads))
+    device = pick_device()
+    models, checkpoints, classes, features = load_fold_models(model_paths, device)
+    step = window_step(features, settings.hop_s)
+    work = work_dir_for(work_dir, model_paths, settings)
+    frontend = FeatureFrontend(features).to(device)
+    result = ShardResult()
+    progress = Progress(len(recordings))
+    for relative in recordings:
+        status_file = work / f"{relative}.json"
+        if status_file.exists():
+            status = json.loads(status_file.read_text())
+            (result.skipped if status["status"] == "skipped" else result.reused).append(relative)
+            progress.done(status, resumed=True)
+            continue
+        path = Path(root) / relative
+        metadata = [
+            recording_metadata(c, [path], settings.metadata, metadata_key) for c in checkpoints
+        ]
+        scorer = WindowScorer(models, frontend, device, metadata)
+        status = score_recording(path, relative, scorer, step, classes, settings, work)
+        write_json(status_file, status)  # the marker that the recording is finished
+        (result.skipped if status["status"] == "skipped" else result.scored).append(relative)
+        progress.done(status, resumed=False)
+    meta = {"classes": classes, "features": asdict(features), "hop_s": settings.hop_s}
+    assemble(work, recordings, classes, settings.score_dtype, meta, scores_path, status_path)
+    return result
+
+
+def work_dir_for(work_dir: str | Path, model_paths: list[Path], settings: ScoringSettings) -> Path:
+    """A sub-folder named by a fingerprint of the models and scoring settings, so results of
+    other models or settings are never reused; stale sibling folders are removed."""
+    digest = hashlib.sha256(json.dumps(asdict(settings), sort_keys=True).encode())
+    for path in model_paths:
+        with open(path, "rb") as handle:
+            digest.update(hashlib.file_digest(handle, "sha256").digest())
+    work = Path(work_dir) / digest.hexdigest()[:16]
+    if Path(work_dir).is_dir():
+        for stale in Path(work_dir).iterdir():
+            if stale.is_dir() and stale != work:
+                log.info("removing results of other models or settings: %s", stale)
+                shutil.rmtree(stale, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
+    return work
+
+
+def score_recording(
+    path: Path,
+    relative: str,
+    scorer: WindowScorer,
+    step: int,
+    classes: list[str],
+    settings: ScoringSettings,
+    work: Path,
+) -> dict:
+    """Score one recording into `work`; its status record (scored, or skipped with a reason)."""
+    status = {"recording": recording_name(relative), "path": relative, "status": "scored"}
+    status.update(reason="", duration_s=0.0, windows=0, sample_rate=0, channels=0)
+    try:
+        info = audio_info(path)
+        status.update(
+            duration_s=info.duration_s, sample_rate=info.sample_rate, channels=info.channels
+        )
+        if info.frames == 0:
+            raise AudioError(f"{path}: no samples")
+        least_s = scorer.frontend.settings.n_fft / scorer.frontend.settings.sample_rate
+        if info.duration_s < least_s:
+            raise AudioError(
+                f"{path}: {info.duration_s:.4f} s is shorter than one spectrogram frame "
+                f"({least_s:.4f} s)"
+            )
+        check_channel(settings.channel, info.channels, path)
+        (scores,) = score_recordings(
+            [path], scorer, step, settings.batch_size, settings.channel, settings.block_s
+        )
+        if not np.isfinite(scores).all():
+            raise AudioError(f"{path}: NaN or infinite samples (non-finite window scores)")
+    except (AudioError, sf.LibsndfileError) as err:
+        log.warning("skipped %s", err)
+        return {**status, "status": "skipped", "reason": str(err).replace(f"{path}: ", "")}
+    table = scores_table([path], [scores], classes, scorer.frontend.settings, settings.hop_s)
+    table["recording"] = status["recording"]
+    table = table.astype({c: settings.score_dtype for c in classes})
+    with atomic_path(work / f"{relative}.parquet") as tmp:
+        table.to_parquet(tmp, index=False)
+    return {**status, "windows": len(table)}
+
+
+def assemble(
+    work: Path,
+    recordings: list[str],
+    classes: list[str],
+    dtype: str,
+    meta: dict,
+    scores_path: str | Path,
+    status_path: str | Path,
+) -> None:
+    """The shard's outputs from the per-recording results, written one recording at a time."""
+    fields = [("recording", pa.string()), ("start_s", pa.float64()), ("end_s", pa.float64())]
+    fields += [(c, pa.from_numpy_dtype(np.dtype(dtype))) for c in classes]
+    schema = pa.schema(fields, metadata={META_KEY: json.dumps(meta)})
+    statuses = []
+    with atomic_path(scores_path) as tmp, pq.ParquetWriter(tmp, schema) as writer:
+        for relative in recordings:
+            status = json.loads((work / f"{relative}.json").read_text())
+            statuses.append(status)
+            if status["status"] == "scored":
+                table = pq.read_table(work / f"{relative}.parquet").select(schema.names)
+                writer.write_table(table.cast(schema))
+    with atomic_path(status_path) as tmp:
+        pd.DataFrame(statuses, columns=STATUS_COLUMNS).to_csv(tmp, index=False)
+
+
+def read_scores_meta(path: str | Path) -> dict:
+    """Classes, feature settings and hop of a shard's scores file."""
+    return json.loads(pq.read_schema(path).metadata[META_KEY])
+
+
+class Progress:
+    """Logs recordings done, audio hours scored and audio hours scored per second."""
+
+    def __init__(self, total: int):
+        self.total, self.count, self.skipped, self.resumed = total, 0, 0, 0
+        self.audio_s, self.start = 0.0, time.monotonic()
+
+    def done(self, status: dict, resumed: bool) -> None:
+        self.count += 1
+        self.skipped += status["status"] == "skipped"
+        self.resumed += resumed
+        if not resumed and status["status"] == "scored":
+            self.audio_s += status["duration_s"]
+        elapsed = max(time.monotonic() - self.start, 1e-9)
+        log.info(
+            "%d/%d recordings done (%d from an earlier run, %d skipped); %.3f audio hours "
+            "scored in %.0f s, %.4f audio hours per second",
+            self.count,
+            self.total,
+            self.resumed,
+            self.skipped,
+            self.audio_s / 3600,
+            elapsed,
+            self.audio_s / 3600 / elapsed,
+        )

@@ -1,0 +1,128 @@
+"""Detection on the demo after training: a season of nested recordings (demo benchmark tape,
+real recordings, broken files), then what threshold edits and added recordings rerun."""
+
+import copy
+import shutil
+
+import pandas as pd
+import pytest
+from detection_helpers import BROKEN, make_season
+from workflow_helpers import TINY_CONFIG, scheduled_jobs, snakemake, write_config
+
+EXPERIMENT = "default.mel32.tiny_b"
+
+
+def detect_config(season, **run):
+    config = copy.deepcopy(TINY_CONFIG)
+    config["detect"] = {
+        "season": {"recordings": str(season), "experiment": EXPERIMENT, "shards": 2, **run}
+    }
+    return config
+
+
+@pytest.fixture(scope="module")
+def detected(tiny_local_run, shared_data, tmp_path_factory):
+    """The finished tiny run, then its detection over a season; the config is put back after."""
+    season = make_season(tmp_path_factory.mktemp("season") / "2024", shared_data)
+    tape = next((tiny_local_run / "results/demo_corpus/benchmark/audio").glob("*.wav"))
+    (season / "demo").mkdir()
+    shutil.copy2(tape, season / "demo/20240601_044500.wav")
+    write_config(tiny_local_run, detect_config(season))
+    try:
+        assert scheduled_jobs(tiny_local_run) == {"detect": 2, "collect_detections": 1, "all": 1}
+        snakemake(tiny_local_run)
+        yield tiny_local_run, season
+    finally:
+        write_config(tiny_local_run, TINY_CONFIG)
+
+
+def test_detect_writes_tables_summary_scores_and_plot(detected):
+    project, season = detected
+    out = project / "results/detect/season"
+    summary = pd.read_csv(out / "summary.csv")
+    assert len(summary) == len(list(season.rglob("*.wav"))) + 1 - 2  # mp3 in, hidden out
+    demo = summary.set_index("path").loc["demo/20240601_044500.wav"]
+    assert demo["status"] == "scored" and demo["start_time"].startswith("2024-06-01T04:45")
+    skipped = pd.read_csv(out / "skipped.csv")
+    assert set(BROKEN) <= set(skipped["path"])
+    thresholds = pd.read_json(out / "thresholds.json", typ="series")
+    metrics = pd.read_csv(project / f"results/evaluation/{EXPERIMENT}/demo/metrics.csv")
+    best = metrics.groupby("class")["best_f1_threshold"].first()
+    assert thresholds["hum"] == best["hum"] and thresholds["chirp"] == best["chirp"]
+    assert (out / "tables/demo/20240601_044500.selections.txt").exists()
+    assert (out / "tables/siteA/day2/20240502_061500.csv").exists()
+    detections = pd.read_csv(out / "detections.csv")
+    assert set(detections["label"]) <= {"hum", "chirp"}
+    assert (detections["score"] >= detections["label"].map(thresholds)).all()
+    scores = pd.concat(pd.read_parquet(p) for p in sorted((out / "scores").glob("*.parquet")))
+    assert str(scores["hum"].dtype) == "float16"
+    assert set(scores["recording"]) == set(summary.loc[summary["status"] == "scored", "recording"])
+    assert (out / "detections.png").stat().st_size > 1000
+    logs = "".join(p.read_text() for p in (project / "logs/detect").glob("season.shard*.log"))
+    assert "audio hours per second" in logs and "recordings done" in logs
+    assert not list(season.rglob("*.parquet")) and not list(season.rglob("*.json"))
+
+
+def test_threshold_edit_reruns_only_the_cpu_step(detected):
+    project, season = detected
+    write_config(project, detect_config(season, threshold={"hum": 0.9, "chirp": 0.95}))
+    assert scheduled_jobs(project) == {"collect_detections": 1, "all": 1}
+    write_config(project, detect_config(season, formats=["csv"]))
+    assert scheduled_jobs(project) == {"collect_detections": 1, "all": 1}
+
+
+def test_an_added_recording_reruns_its_shard_and_scores_only_it(detected, shared_data):
+    project, season = detected
+    added = season / "siteD/20240603_120000.wav"
+    added.parent.mkdir()
+    shutil.copy2(shared_data / "real-audio/birds_10s.wav", added)
+    write_config(project, detect_config(season))
+    try:
+        assert scheduled_jobs(project) == {"detect": 1, "collect_detections": 1, "all": 1}
+        snakemake(project)
+        logs = [p.read_text() for p in (project / "logs/detect").glob("season.shard*.log")]
+        rerun = [log for log in logs if "1 scored now" in log]
+        assert len(rerun) == 1, logs
+        summary = pd.read_csv(project / "results/detect/season/summary.csv")
+        assert "siteD/20240603_120000" in set(summary["recording"])
+    finally:
+        added.unlink()
+        shutil.rmtree(added.parent)
+
+
+def test_without_a_detect_section_nothing_detects(detected):
+    project, season = detected
+    write_config(project, TINY_CONFIG)
+    try:
+        assert scheduled_jobs(project) == {}  # detection outputs left behind change nothing
+    finally:
+        write_config(project, detect_config(season))
+
+
+def test_exported_ensemble_scores_the_demo_tape_as_detect_did(detected):
+    import json
+    import warnings
+
+    import numpy as np
+    import soundfile as sf
+    import torch
+
+    project, season = detected
+    snakemake(project, f"results/export/{EXPERIMENT}/detector.torchscript")
+    info = json.loads((project / f"results/export/{EXPERIMENT}/detector.json").read_text())
+    assert info["labels"] == ["hum", "chirp"] and set(info["thresholds"]["demo"]) == {
+        "hum",
+        "chirp",
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        module = torch.jit.load(str(project / f"results/export/{EXPERIMENT}/detector.torchscript"))
+    wave, rate = sf.read(season / "demo/20240601_044500.wav", dtype="float32")
+    assert rate == info["sample_rate"]
+    scores = module(torch.from_numpy(wave), round(0.1 / info["frame_s"])).numpy()
+    stored = pd.concat(
+        pd.read_parquet(p) for p in (project / "results/detect/season/scores").glob("*.parquet")
+    )
+    stored = stored[stored["recording"] == "demo/20240601_044500"][info["classes"]]
+    assert scores.shape == stored.shape
+    np.testing.assert_allclose(scores, stored.to_numpy(np.float32), atol=1e-3)  # float16 stored

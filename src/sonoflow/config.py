@@ -87,6 +87,11 @@ def detect_benchmark(config: dict, name: str) -> str | None:
 
 
 def _check_tuning(config: dict) -> None:
+    from sonoflow.tuning.space import (  # free of optuna, like this module
+        CENTRED,
+        FIXED,
+        space_rules,
+    )
     from sonoflow.tuning.study import (
         unknown_params,  # optuna is only imported when tuning is checked
     )
@@ -101,15 +106,18 @@ def _check_tuning(config: dict) -> None:
                 f"invalid config:\n  tuning.enabled: {name!r} is not an experiment of this "
                 f"config {sorted(ids)}"
             )
-    for key, spec in tuning["search_space"].items():
+    choice = tuning["search_space"]
+    where = "search_space"
+    if isinstance(choice, str):
+        where = {CENTRED: "centred_space", FIXED: "fixed_space"}[choice]
+    rules = space_rules(tuning)
+    for key, spec in rules.items():
         if "low" in spec and not spec["low"] < spec["high"]:
-            raise ConfigError(
-                f"invalid config:\n  tuning.search_space.{key}: low must be below high"
-            )
+            raise ConfigError(f"invalid config:\n  tuning.{where}.{key}: low must be below high")
     for model in sorted({ids[name][2] for name in tuned}):
-        for key in unknown_params(config["models"][model], tuning["search_space"]):
+        for key in unknown_params(config["models"][model], rules):
             raise ConfigError(
-                f"invalid config:\n  tuning.search_space.{key}: not a key of models.{model}"
+                f"invalid config:\n  tuning.{where}.{key}: not a key of models.{model}"
             )
 
 

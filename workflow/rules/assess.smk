@@ -3,6 +3,7 @@ rule assess_experiment:
         unpack(fold_results),
     output:
         cv_summary="results/models/{experiment}/cv_summary.csv",
+        tuning="results/models/{experiment}/tuning.json",
         test_metrics="results/models/{experiment}/test/metrics.json",
         per_class="results/models/{experiment}/test/per_class.csv",
         confusion="results/models/{experiment}/test/confusion.csv",

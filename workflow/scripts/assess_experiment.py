@@ -16,5 +16,6 @@ report = assess_experiment(
     cache_dir=Path(snakemake.input.cache).parent,
     out=dict(snakemake.output.items()),
     metadata_csv=snakemake.params.metadata or None,
+    best_params=snakemake.input.get("best_params"),
 )
 log.info("test split: %s", {k: v for k, v in report.items() if not isinstance(v, dict)})

@@ -11,4 +11,11 @@ if len(names) != 1:
     raise RuntimeError(f"the workers' outputs name different studies {sorted(names)}; rerun them")
 study = load_study(snakemake.params.journal, names.pop())
 best = write_report(study, snakemake.params.tuning["trials"], dict(snakemake.output))
-log.info("best: trial %d, macro-F1 %.4f, %s", best["trial"], best["value"], best["params"])
+log.info(
+    "%s (configured values: macro-F1 %.4f; chosen: trial %d, %.4f, %s)",
+    best["note"],
+    best["configured"]["value"],
+    best["trial"],
+    best["value"],
+    best["params"],
+)

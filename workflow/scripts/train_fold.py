@@ -18,8 +18,9 @@ clips = pd.read_csv(snakemake.input.clips)
 folds = cv_folds(clips, snakemake.params.cv["folds"], snakemake.params.cv["seed"])
 tuned = None
 if "best_params" in snakemake.input.keys():
-    tuned = json.loads(Path(snakemake.input.best_params).read_text())["params"]
-    log.info("tuned parameters: %s", tuned)
+    study = json.loads(Path(snakemake.input.best_params).read_text())
+    tuned = study["params"] or None  # empty: no trial beat the configured values
+    log.info("tuning: %s; parameters replaced: %s", study["note"], tuned)
 results = train_fold(
     clips,
     folds,

@@ -51,6 +51,27 @@ def cv_summary(results_paths: list[str | Path]) -> pd.DataFrame:
     return pd.concat([table, pd.DataFrame([mean, std])], ignore_index=True)
 
 
+def tuning_comparison(best_params_path: str | Path | None, cv: pd.DataFrame) -> dict:
+    """Validation macro-F1 of the configured values' trial against the best searched trial
+    (both on the dataset's val split, same trial budget), which the folds trained with, and
+    the folds' own mean validation macro-F1."""
+    folds_f1 = float(cv.loc[cv["fold"] == "mean", "val_macro_f1"].iloc[0])
+    if best_params_path is None:
+        return {"tuned": False, "folds_val_macro_f1": folds_f1}
+    study = json.loads(Path(best_params_path).read_text())
+    searched = study["best_searched"]
+    return {
+        "tuned": True,
+        "configured_val_macro_f1": study["configured"]["value"],
+        "tuned_val_macro_f1": searched["value"] if searched else None,
+        "margin": study["margin"],
+        "folds_trained_with": study["chosen"],
+        "chosen_val_macro_f1": study["value"],
+        "note": study["note"],
+        "folds_val_macro_f1": folds_f1,
+    }
+
+
 def ensemble_probabilities(
     model_paths: list[str | Path],
     clips: pd.DataFrame,
@@ -209,9 +230,15 @@ def assess_experiment(
     cache_dir: str | Path,
     out: dict,
     metadata_csv: str | Path | None = None,
+    best_params: str | Path | None = None,
 ) -> dict:
-    """Write cv_summary.csv, the test split's metrics and tables, and the plots (`out` keys)."""
-    write_csv(out["cv_summary"], cv_summary(results_paths), float_format="%.6f")
+    """Write cv_summary.csv, the test split's metrics and tables, and the plots (`out` keys);
+    with an `out["tuning"]`, the tuning study's configured-vs-tuned comparison there
+    (`best_params`: the study's best_params.json, None for an experiment not tuned)."""
+    cv = cv_summary(results_paths)
+    write_csv(out["cv_summary"], cv, float_format="%.6f")
+    if "tuning" in out:
+        write_json(out["tuning"], tuning_comparison(best_params, cv))
     histories = {f"fold{k}": pd.read_csv(p) for k, p in enumerate(history_paths)}
     plot_learning_curves(histories, out["learning_curves"])
     test = clips[clips["split"] == "test"].reset_index(drop=True)

@@ -9,13 +9,20 @@ import pandas as pd
 
 from sonoflow.training.checkpoints import fingerprint
 from sonoflow.training.fit import fit
-from sonoflow.tuning.study import open_study, run_worker
+from sonoflow.tuning.space import search_space
+from sonoflow.tuning.study import CONFIGURED_ATTR, open_study, run_worker, study_lock
 
 
 def study_name(clips: pd.DataFrame, features: dict, labels: list, model_config: dict, tuning: dict):
     """Changes whenever the trials' results would: data, features, model or search settings."""
     data = clips[["uid", "recording", "start_s", "end_s", "label", "split"]].to_dict("list")
     return "study-" + fingerprint(data, features, labels, model_config, tuning)[:16]
+
+
+def trial_epochs(model_config: dict, tuning: dict) -> int:
+    """The model's epochs, capped by `tuning.epochs` where it is set."""
+    epochs = int(model_config["epochs"])
+    return min(epochs, int(tuning["epochs"])) if tuning["epochs"] else epochs
 
 
 def tune_worker(
@@ -33,12 +40,13 @@ def tune_worker(
     """Run this worker's share of the study's trials; returns a summary of its trials.
 
     Trials train on the dataset variant's train split and are scored on its val split, which
-    are tape-disjoint (the variant's `group_by`); the test split stays unseen.
+    are tape-disjoint (the variant's `group_by`); the test split stays unseen. One of the
+    study's trials trains with the model's configured values, on the same budget.
     """
     optuna.logging.disable_default_handler()  # Optuna's messages go to the job's log
     optuna.logging.enable_propagation()
     train_clips, val_clips = clips[clips["split"] == "train"], clips[clips["split"] == "val"]
-    epochs = tuning["epochs"] or int(model_config["epochs"])
+    epochs = trial_epochs(model_config, tuning)
     name = study_name(clips, features, labels, model_config, tuning)
     study = open_study(journal, name, tuning["seed"] + worker, tuning["pruner"], epochs)
 
@@ -61,15 +69,22 @@ def tune_worker(
         worker,
         tuning["workers"],
         tuning["trials"],
-        tuning["search_space"],
+        search_space(model_config, tuning),
         model_config,
         train,
+        lock=study_lock(journal),
     )
     return {
         "study": name,
         "worker": worker,
         "trials": [
-            {"number": t.number, "state": t.state.name, "value": t.value, "params": t.params}
+            {
+                "number": t.number,
+                "state": t.state.name,
+                "value": t.value,
+                "params": t.params,
+                "configured": bool(t.user_attrs.get(CONFIGURED_ATTR)),
+            }
             for t in trials
         ],
     }

@@ -9,7 +9,16 @@ import pytest
 from optuna.trial import TrialState
 
 from sonoflow.models.config import apply_params
-from sonoflow.tuning.study import open_study, run_worker, unknown_params, worker_quota
+from sonoflow.tuning.report import best_params, trials_table
+from sonoflow.tuning.study import (
+    CONFIGURED_ATTR,
+    configured_params,
+    open_study,
+    run_worker,
+    study_lock,
+    unknown_params,
+    worker_quota,
+)
 
 SPACE = {
     "lr": {"low": 1e-4, "high": 1e-1, "log": True},
@@ -17,6 +26,7 @@ SPACE = {
     "freeze_epochs": {"low": 0, "high": 2, "log": False},
 }
 EPOCHS = 6
+CONFIGURED = {"lr": 1e-3, "head_width": 128, "freeze_epochs": 1}
 
 
 def synthetic_train(model_config: dict, report) -> float:
@@ -55,13 +65,20 @@ def test_unknown_search_space_keys_are_named():
 
 def _worker(journal, worker, workers, trials, pruner="median"):
     study = open_study(journal, "s", seed=3 + worker, pruner=pruner, epochs=EPOCHS)
-    run_worker(study, worker, workers, trials, SPACE, {"lr": 0.0}, synthetic_train)
+    lock = study_lock(journal)
+    run_worker(study, worker, workers, trials, SPACE, CONFIGURED, synthetic_train, lock=lock)
 
 
-def test_two_parallel_workers_share_one_study_and_prune(tmp_path):
+def _configured(trials):
+    return [t for t in trials if t.user_attrs.get(CONFIGURED_ATTR)]
+
+
+def test_three_parallel_workers_share_one_study_run_the_configured_values_once_and_prune(
+    tmp_path,
+):
     journal = tmp_path / "journal.log"
     context = multiprocessing.get_context("spawn")
-    procs = [context.Process(target=_worker, args=(journal, w, 2, 9)) for w in range(2)]
+    procs = [context.Process(target=_worker, args=(journal, w, 3, 9)) for w in range(3)]
     for p in procs:
         p.start()
     for p in procs:
@@ -70,12 +87,16 @@ def test_two_parallel_workers_share_one_study_and_prune(tmp_path):
     study = open_study(journal, "s", seed=0, pruner="median", epochs=EPOCHS)
     trials = study.get_trials()
     assert len(trials) == 9
-    by_worker = {w: [t for t in trials if t.user_attrs["worker"] == w] for w in (0, 1)}
-    assert (len(by_worker[0]), len(by_worker[1])) == (5, 4)
+    by_worker = {w: [t for t in trials if t.user_attrs["worker"] == w] for w in range(3)}
+    assert [len(by_worker[w]) for w in range(3)] == [3, 3, 3]
     states = [t.state for t in trials]
     assert TrialState.PRUNED in states and TrialState.COMPLETE in states
     assert set(states) <= {TrialState.PRUNED, TrialState.COMPLETE}
     assert set(study.best_params) == set(SPACE)
+    (configured,) = _configured(trials)  # enqueued once, whichever worker ran it
+    assert configured.params == CONFIGURED
+    assert configured.state == TrialState.COMPLETE  # never pruned
+    assert max(configured.intermediate_values) == EPOCHS  # the full budget
 
 
 def test_hyperband_prunes_in_a_small_study(tmp_path):
@@ -100,7 +121,12 @@ def test_a_killed_worker_resumes_and_keeps_its_finished_trials(tmp_path, monkeyp
         if journal.exists():
             study = open_study(journal, "s", seed=0, pruner="none", epochs=EPOCHS)
             finished = [t for t in study.get_trials() if t.state == TrialState.COMPLETE]
-            running = [t for t in study.get_trials() if t.state == TrialState.RUNNING]
+            # A trial that has reported an epoch: past ask() and the worker attribute it sets.
+            running = [
+                t
+                for t in study.get_trials()
+                if t.state == TrialState.RUNNING and t.intermediate_values
+            ]
             if len(finished) >= 2 and running:
                 break
     os.kill(proc.pid, signal.SIGKILL)
@@ -124,5 +150,45 @@ def test_a_trial_error_fails_the_worker_and_marks_the_trial(tmp_path):
 
     study = open_study(tmp_path / "journal.log", "s", seed=0, pruner="none", epochs=1)
     with pytest.raises(RuntimeError, match="out of memory"):
-        run_worker(study, 0, 1, 3, SPACE, {"lr": 0.0}, broken)
+        run_worker(study, 0, 1, 3, SPACE, CONFIGURED, broken)
     assert [t.state for t in study.get_trials()] == [TrialState.FAIL]
+
+
+def test_an_interrupted_configured_trial_is_enqueued_again_and_run(tmp_path):
+    study = open_study(tmp_path / "journal.log", "s", seed=0, pruner="none", epochs=EPOCHS)
+    study.enqueue_trial(CONFIGURED, user_attrs={CONFIGURED_ATTR: True})
+    killed = study.ask()  # worker 1 took the configured trial, then was killed
+    killed.set_user_attr("worker", 1)
+    run_worker(study, 1, 2, 4, SPACE, CONFIGURED, synthetic_train)
+    trials = study.get_trials()
+    assert [t.state for t in _configured(trials)] == [TrialState.FAIL, TrialState.COMPLETE]
+    assert _configured(trials)[1].params == CONFIGURED
+    assert len([t for t in trials if t.state == TrialState.COMPLETE]) == 2  # worker 1's quota
+
+
+def test_configured_values_outside_the_space_are_left_to_the_model_config():
+    config = {"lr": "auto", "head_width": 512, "freeze_epochs": 1}
+    assert configured_params(config, SPACE) == {"freeze_epochs": 1}
+
+
+def test_a_space_that_cannot_beat_the_configured_values_keeps_them(tmp_path):
+    space = {"lr": {"choices": [1e-9, 1e-8]}}  # far from 1e-2, where the synthetic peak is
+    study = open_study(tmp_path / "journal.log", "s", seed=0, pruner="median", epochs=EPOCHS)
+    run_worker(study, 0, 1, 4, space, {"lr": 1e-2}, synthetic_train)
+    best = best_params(study, 4)
+    assert best["chosen"] == "configured" and best["params"] == {}
+    assert best["configured"]["value"] == pytest.approx(1.0)
+    assert best["margin"] < 0 and "no trial beat" in best["note"]
+    table = trials_table(study)
+    assert table["configured"].tolist() == [True, False, False, False]
+
+
+def test_a_better_searched_trial_wins_with_its_margin(tmp_path):
+    space = {"lr": {"low": 1e-3, "high": 1e-1, "log": True}}
+    study = open_study(tmp_path / "journal.log", "s", seed=0, pruner="none", epochs=EPOCHS)
+    run_worker(study, 0, 1, 6, space, {"lr": 1e-4}, synthetic_train)  # outside: not a param
+    best = best_params(study, 6)
+    assert best["configured"]["params"] == {}
+    assert best["configured"]["value"] == pytest.approx(1 / 3)
+    assert best["chosen"] == "tuned" and set(best["params"]) == {"lr"}
+    assert best["margin"] == pytest.approx(best["value"] - 1 / 3) and best["margin"] > 0

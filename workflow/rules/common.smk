@@ -7,6 +7,7 @@ from sonoflow.corpus.annotations import FORMAT_SUFFIXES
 from sonoflow.corpus.audio import AUDIO_SUFFIXES
 from sonoflow.config import experiment_id, experiments
 from sonoflow.corpus.load import DEMO, corpus_paths
+from sonoflow.features.cache_index import missing_cache_files
 from sonoflow.models.registry import pretrained_file
 
 NAME = "[A-Za-z0-9_-]+"
@@ -33,12 +34,18 @@ def parts(wildcards):
     return wildcards.experiment.split(".")
 
 
-def folder_files(directory, suffixes, key):
-    """Files of a user folder, listed at DAG time so that added or changed files rerun jobs."""
+def folder_files(directory, suffixes, key, required=False):
+    """Files of a user folder, listed at DAG time so that added or changed files rerun jobs.
+    A `required` folder without such files stops the DAG naming the key."""
     folder = Path(directory)
     if not folder.is_dir():
         raise WorkflowError(f"config key {key}: {directory} is not a directory")
-    return sorted(str(p) for p in folder.iterdir() if p.suffix.lower() in suffixes)
+    files = sorted(str(p) for p in folder.iterdir() if p.suffix.lower() in suffixes)
+    if required and not files:
+        raise WorkflowError(
+            f"config key {key}: {directory} holds no {', '.join(suffixes)} file"
+        )
+    return files
 
 
 # --- corpus and benchmarks: demo or user folders ---------------------------------------
@@ -62,7 +69,9 @@ def corpus_files(wildcards):
     if config["corpus"]["recordings"] == "demo":
         return [f"{DEMO}/manifest.json"]
     dirs = corpus_dirs()
-    files = folder_files(dirs["recordings"], AUDIO_SUFFIXES, "corpus.recordings")
+    files = folder_files(
+        dirs["recordings"], AUDIO_SUFFIXES, "corpus.recordings", required=True
+    )
     annotations = Path(dirs["annotations"])
     if annotations.is_file():
         files.append(str(annotations))
@@ -94,7 +103,10 @@ def benchmark_recordings(wildcards):
         return [f"{DEMO}/manifest.json"]
     key = f"benchmarks.{wildcards.benchmark}.recordings"
     return folder_files(
-        benchmark_dirs(wildcards.benchmark)["recordings"], AUDIO_SUFFIXES, key
+        benchmark_dirs(wildcards.benchmark)["recordings"],
+        AUDIO_SUFFIXES,
+        key,
+        required=True,
     )
 
 
@@ -172,13 +184,28 @@ def corpus_metadata():
     return corpus_params()["metadata"]
 
 
+def cache_index(features):
+    """The cache index of `features`, after checking at DAG time that every spectrogram it
+    lists is still there (a deleted one would otherwise fail a training job later)."""
+    index = Path(f"results/cache/{features}/index.csv")
+    if index.exists():
+        missing = missing_cache_files(index)
+        if missing:
+            raise WorkflowError(
+                f"{index.parent}: {len(missing)} cached spectrogram(s) listed in index.csv "
+                f"are missing (first: {missing[0]}); rebuild the cache with "
+                f"--forcerun cache_spectrograms, or delete {index.parent}"
+            )
+    return str(index)
+
+
 def experiment_data(wildcards):
     """What every training of an experiment (fold or tuning trial) reads: clips, cache index,
     and where the model needs them its pretrained weights and metadata."""
     dataset, features, model = parts(wildcards)
     inputs = {
         "clips": f"results/datasets/{dataset}/clips.csv",
-        "cache": f"results/cache/{features}/index.csv",
+        "cache": cache_index(features),
     }
     weights = pretrained_file(config["models"][model])
     if weights is not None:

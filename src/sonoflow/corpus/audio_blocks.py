@@ -34,10 +34,24 @@ def pick_channel(block: np.ndarray, channel: str | int, path: str | Path) -> np.
     )
 
 
+def check_finite(samples: np.ndarray, path: str | Path, offset: int, rate: int) -> None:
+    """Raise naming the file and the first NaN or infinite sample (`offset`: the block's start)."""
+    bad = ~np.isfinite(samples)
+    if bad.any():
+        first = offset + int(np.argmax(bad))
+        raise AudioError(
+            f"{path}: {int(bad.sum())} sample(s) are NaN or infinite in the block from "
+            f"{offset / rate:.3f} s, the first at sample {first} ({first / rate:.3f} s); "
+            "scores over them would be NaN. Repair or remove the recording"
+        )
+
+
 def read_blocks(
     path: str | Path, sample_rate: int, block_s: float = 30.0, channel: str | int = "mix"
 ) -> Iterator[np.ndarray]:
-    """float32 mono blocks of the recording at `sample_rate`; joined, they are the whole file."""
+    """float32 mono blocks of the recording at `sample_rate`; joined, they are the whole file.
+
+    A block with NaN or infinite samples raises AudioError naming the file and the time."""
     try:
         handle = sf.SoundFile(str(path))
     except (sf.LibsndfileError, RuntimeError) as err:
@@ -52,6 +66,7 @@ def read_blocks(
                 if not len(block):
                     break
                 mono = pick_channel(block, channel, path)
+                check_finite(mono, path, handle.tell() - len(block), rate)
                 yield mono if resampler is None else resampler.resample_chunk(mono)
         except (sf.LibsndfileError, RuntimeError) as err:
             raise AudioError(f"{path}: cannot decode audio ({err})") from err

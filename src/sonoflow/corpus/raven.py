@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from pathlib import Path
 
 import pandas as pd
 
 from sonoflow.common.atomic import atomic_path
+from sonoflow.corpus.text import read_text
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +40,8 @@ def read_selection_table(
     lower-cased names; a table without one gets it empty.
 
     Column names are matched case-insensitively. Raven writes one row per view
-    (Waveform 1, Spectrogram 1, ...) for the same selection; those duplicates are dropped.
+    (Waveform 1, Spectrogram 1, ...) for the same selection; those duplicates (same
+    selection number, times and label) are dropped.
     Rows with an empty label are dropped and logged.
     """
     path = Path(path)
@@ -78,8 +82,20 @@ def read_selection_table(
 
 
 def read_raven_raw(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
-    """A Raven table as strings, and its columns by stripped lower-case name."""
-    raw = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, index_col=False)
+    """A Raven table as strings, and its columns by stripped lower-case name.
+
+    Raven tables are plain tab-separated text: quotes are characters of a cell, never
+    quoting (a label with a `"` must not swallow the rows after it). UTF-8 and UTF-16 are
+    read; other encodings raise TextEncodingError naming the line.
+    """
+    raw = pd.read_csv(
+        io.StringIO(read_text(path)),
+        sep="\t",
+        dtype=str,
+        keep_default_na=False,
+        index_col=False,
+        quoting=csv.QUOTE_NONE,
+    )
     return raw, {c.strip().lower(): c for c in raw.columns}
 
 
@@ -100,15 +116,20 @@ def _numbers(values: pd.Series, path: Path, column: str) -> pd.Series:
 
 
 def drop_view_duplicates(table: pd.DataFrame, within: list[str] | None = None) -> pd.DataFrame:
-    """One row per selection (per `within` columns too, such as the file of the row).
+    """One row per selection view set (per `within` columns too, such as the file of the row).
 
-    A selection appears once per view; the spectrogram row is kept where there is one.
-    Tables without selection numbers are returned as they are.
+    A selection appears once per view with the same times and label; the spectrogram row
+    is kept where there is one. Rows that share a selection number but differ in times or
+    label (hand-edited or merged tables) are distinct calls and are all kept. Times and
+    label are compared in the columns the table has: `start_s`/`end_s` (numbers) or
+    `start`/`end` (text as written), and `label`. Tables without selection numbers are
+    returned as they are.
     """
     numbered = table["selection"].fillna("").astype(str).str.len() > 0
     if not numbered.any():
         return table
-    keys = [*(within or []), "selection"]
+    same = [c for c in ("start_s", "end_s", "start", "end", "label") if c in table]
+    keys = [*(within or []), "selection", *same]
     table = table.assign(_spec=~table["view"].fillna("").str.lower().str.startswith("spectrogram"))
     order = [*(within or []), "_spec", "row"]
     kept = table[numbered].sort_values(order, kind="stable").drop_duplicates(subset=keys)

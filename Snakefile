@@ -2,9 +2,14 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
+from sonoflow.common.schema import read_config_file
 from sonoflow.config import validate_config
 
 min_version("9.0")
+
+# A YAML syntax error with its line and column, before Snakemake's message without them.
+if Path("config.yaml").exists():
+    read_config_file("config.yaml")
 
 
 configfile: "config.yaml"

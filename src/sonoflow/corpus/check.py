@@ -13,10 +13,9 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from sonoflow.common.atomic import write_csv
-from sonoflow.common.schema import section_with_defaults
+from sonoflow.common.schema import read_config_file, section_with_defaults
 from sonoflow.corpus.load import corpus_paths, load_corpus
 from sonoflow.corpus.problems import format_table
 
@@ -42,35 +41,13 @@ def summary(problems: pd.DataFrame) -> str:
     return f"{len(problems)} problem(s): {head}\n{format_table(problems, max_rows=200)}"
 
 
-def read_config(path: str | Path) -> dict:
-    """The YAML config as a dict; a missing or unreadable file raises naming it (and the line)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError as err:
-        raise ValueError(f"{path}: config file not found") from err
-    except UnicodeDecodeError as err:
-        raise ValueError(f"{path}: config file is not UTF-8 text ({err})") from err
-    try:
-        config = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise ValueError(f"{path}{where}: not valid YAML: {problem}") from err
-    if config is None:
-        return {}
-    if not isinstance(config, dict):
-        raise ValueError(f"{path}: a config is a mapping of keys, not {type(config).__name__}")
-    return config
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default="config.yaml", help="workflow config (its corpus)")
     parser.add_argument("--out", help="also write the table here, tab-separated")
     args = parser.parse_args(argv)
     try:
-        config = read_config(args.config)
+        config = read_config_file(args.config)
         problems = check_corpus(config.get("corpus", {}))
     except (ValueError, OSError) as err:
         print(f"check_corpus: {err}", file=sys.stderr)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from workflow_helpers import reordered_keys
 
 from sonoflow.common.schema import ConfigError
 from sonoflow.config import validate_config
@@ -114,17 +115,9 @@ def test_numbers_yaml_reads_as_text_are_numbers():
         validate_config(config, SCHEMA)
 
 
-def _reordered(value):
-    if isinstance(value, dict):
-        return {k: _reordered(value[k]) for k in reversed(list(value))}
-    if isinstance(value, list):
-        return [_reordered(v) for v in value]
-    return value
-
-
 def test_key_order_does_not_change_the_validated_config():
     plain = validate_config(copy.deepcopy(BASE), SCHEMA)
-    reordered = validate_config(_reordered(copy.deepcopy(BASE)), SCHEMA)
+    reordered = validate_config(reordered_keys(copy.deepcopy(BASE)), SCHEMA)
     assert repr(plain) == repr(reordered)  # params are stored as their repr
     assert list(plain) == sorted(plain)
     assert plain["corpus"]["labels"] == ["hum", "chirp"]  # lists keep their order

@@ -10,19 +10,18 @@ import pytest
 import soundfile as sf
 import yaml
 from corpus_helpers import calls_corpus
-from workflow_helpers import TINY_CONFIG, copy_project, scheduled_jobs, snakemake, write_config
-
-
-def _reordered(value):
-    if isinstance(value, dict):
-        return {k: _reordered(value[k]) for k in reversed(list(value))}
-    if isinstance(value, list):
-        return [_reordered(v) for v in value]
-    return value
+from workflow_helpers import (
+    TINY_CONFIG,
+    copy_project,
+    reordered_keys,
+    scheduled_jobs,
+    snakemake,
+    write_config,
+)
 
 
 def test_same_config_in_another_key_order_reruns_nothing(tiny_local_run):
-    config = _reordered(copy.deepcopy(TINY_CONFIG))
+    config = reordered_keys(copy.deepcopy(TINY_CONFIG))
     assert list(config) != list(TINY_CONFIG)
     write_config(tiny_local_run, config)
     try:

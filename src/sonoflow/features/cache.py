@@ -98,7 +98,11 @@ class SpectrogramCache:
     def array(self, recording: str) -> np.ndarray:
         if recording not in self._arrays:
             if recording not in self.frames:
-                raise KeyError(f"{recording}: not in the spectrogram cache {self.directory}")
+                raise CacheFileError(
+                    f"{recording}: not in the spectrogram cache {self.directory} (left out "
+                    "there as bad audio, or the cache is older than the dataset); rerun with "
+                    "--forcerun cache_spectrograms prepare_dataset"
+                )
             path = self.directory / "spectrograms" / f"{recording}.npy"
             self._arrays[recording] = self._load(path)
         return self._arrays[recording]

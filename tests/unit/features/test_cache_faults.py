@@ -47,3 +47,5 @@ def test_nan_recording_is_skipped_by_the_cache_with_the_policy(tmp_path):
     sf.write(bad, samples, 8000, subtype="FLOAT")
     index = build_cache([good, bad], SETTINGS, tmp_path / "cache", skip_bad=True)
     assert index["recording"].tolist() == ["good"]
+    with pytest.raises(CacheFileError, match=r"bad: not in the spectrogram cache .*bad audio"):
+        SpectrogramCache(tmp_path / "cache", SETTINGS).window("bad", 0)

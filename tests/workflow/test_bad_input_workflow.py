@@ -33,15 +33,19 @@ def test_same_config_in_another_key_order_reruns_nothing(tiny_local_run):
 def test_deleted_cache_file_is_noticed_at_dag_time(tiny_local_run, tmp_path):
     project = tmp_path / "copy"
     shutil.copytree(tiny_local_run, project, symlinks=True)
-    spectrograms = sorted((project / "results/cache/mel32/spectrograms").glob("*.npy"))
+    cache = project / "results/cache/mel32"
+    spectrograms = sorted((cache / "spectrograms").glob("*.npy"))
     spectrograms[0].unlink()
     result = snakemake(project, "--dry-run", check=False)
     out = result.stdout + result.stderr
     assert result.returncode != 0
     assert "results/cache/mel32: 1 cached spectrogram(s) listed in index.csv are missing" in out
-    assert spectrograms[0].name in out and "--forcerun cache_spectrograms" in out
-    result = snakemake(project, "--forcerun", "cache_spectrograms", "--dry-run")
-    assert "cache_spectrograms" in result.stdout
+    assert spectrograms[0].name in out and "delete results/cache/mel32/index.csv" in out
+    forced = snakemake(project, "--forcerun", "cache_spectrograms", "--dry-run").stdout
+    assert "rule cache_spectrograms:" in forced
+    (cache / "index.csv").unlink()  # the fix the message gives
+    jobs = scheduled_jobs(project)
+    assert jobs["cache_spectrograms"] == 1 and "prepare_dataset" not in jobs
 
 
 def _dry_run_error(tmp_path, edit) -> str:

@@ -186,16 +186,19 @@ def corpus_metadata():
 
 def cache_index(features):
     """The cache index of `features`, after checking at DAG time that every spectrogram it
-    lists is still there (a deleted one would otherwise fail a training job later)."""
+    lists is still there: the files sit in one directory output, which Snakemake does not
+    look inside, so a deleted one would otherwise fail a training job later."""
     index = Path(f"results/cache/{features}/index.csv")
-    if index.exists():
-        missing = missing_cache_files(index)
-        if missing:
-            raise WorkflowError(
-                f"{index.parent}: {len(missing)} cached spectrogram(s) listed in index.csv "
-                f"are missing (first: {missing[0]}); rebuild the cache with "
-                f"--forcerun cache_spectrograms, or delete {index.parent}"
-            )
+    forced = workflow.dag_settings.forceall or {"cache_spectrograms", str(index)} & set(
+        workflow.dag_settings.forcerun
+    )
+    missing = missing_cache_files(index) if index.exists() and not forced else []
+    if missing:
+        raise WorkflowError(
+            f"{index.parent}: {len(missing)} cached spectrogram(s) listed in index.csv "
+            f"are missing (first: {missing[0]}); delete {index} to rebuild the cache "
+            "(or run with --forcerun cache_spectrograms)"
+        )
     return str(index)
 
 

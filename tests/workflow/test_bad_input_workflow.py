@@ -44,7 +44,11 @@ def test_deleted_cache_file_is_noticed_at_dag_time(tiny_local_run, tmp_path):
     forced = snakemake(project, "--forcerun", "cache_spectrograms", "--dry-run").stdout
     assert "rule cache_spectrograms:" in forced
     (cache / "index.csv").unlink()  # the fix the message gives
-    jobs = scheduled_jobs(project)
+    assert scheduled_jobs(project) == {}  # up-to-date results need no cache
+    config = copy.deepcopy(TINY_CONFIG)
+    config["models"]["tiny"]["lr"] = 0.003
+    write_config(project, config)
+    jobs = scheduled_jobs(project)  # a training to rerun rebuilds the cache first
     assert jobs["cache_spectrograms"] == 1 and "prepare_dataset" not in jobs
 
 

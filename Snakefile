@@ -2,9 +2,14 @@ import os
 
 from snakemake.utils import min_version
 
+from sonoflow.common.schema import read_config_file
 from sonoflow.config import validate_config
 
 min_version("9.0")
+
+# A YAML syntax error with its line and column, before Snakemake's message without them.
+if Path("config.yaml").exists():
+    read_config_file("config.yaml")
 
 
 # Ignored where sonoflow is another workflow's module that passes its own `config:`.

@@ -7,15 +7,30 @@ imports stay free of torch and timm.
 from __future__ import annotations
 
 import itertools
+import logging
+import re
 from pathlib import Path
 
 from sonoflow.common.schema import ConfigError, key_path, load_schema, validator_with_defaults
+from sonoflow.datasets.noise_mining import NOISE
 from sonoflow.models.config import check_model
+
+log = logging.getLogger(__name__)
+
+# YAML 1.1 (PyYAML, Snakemake) reads `1e-3` as text: it wants a dot (`1.0e-3`).
+YAML_TEXT_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
+SPLIT_SUM_TOLERANCE = 1e-6
 
 
 def validate_config(config: dict, schema_path: str | Path) -> dict:
-    """Fill defaults into `config` in place and check it; raise ConfigError naming the key."""
+    """Fill defaults into `config` in place and check it; raise ConfigError naming the key.
+
+    Numbers that YAML read as text (`1e-3`) are turned into numbers where the schema
+    wants one. Keys are then sorted (dicts, at every level, in place), so that the same
+    config written in another key order gives the same rule params and reruns nothing.
+    """
     validator = validator_with_defaults(load_schema(schema_path))
+    _coerce_text_numbers(config, validator)
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
         lines = [f"  {key_path(e)}: {e.message}" for e in errors[:10]]
@@ -44,6 +59,13 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
             )
     _check_tuning(config)
     _check_detect(config)
+    _check_labels(config)
+    _check_features(config)
+    _check_splits(config)
+    _check_hops(config)
+    sorted_keys = _sorted(config)
+    config.clear()
+    config.update(sorted_keys)
     return config
 
 
@@ -84,6 +106,117 @@ def detect_benchmark(config: dict, name: str) -> str | None:
             f"benchmarks {sorted(config['benchmarks'])}"
         )
     return benchmark
+
+
+def _sorted(value):
+    """Dicts with their keys sorted, at every level; lists keep their order."""
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
+def _coerce_text_numbers(config: dict, validator) -> None:
+    """`1e-3` that YAML read as text becomes 1e-3 wherever the schema takes a number."""
+    for _ in range(100):  # each pass fixes what the validator reports, defaults filled
+        found = False
+        for error in validator.iter_errors(config):
+            value, schema = error.instance, error.schema
+            types = schema.get("type", []) if isinstance(schema, dict) else []
+            types = [types] if isinstance(types, str) else types
+            if (
+                isinstance(value, str)
+                and error.validator in ("type", "pattern")
+                and "number" in types
+                and YAML_TEXT_NUMBER.match(value.strip())
+                and error.absolute_path
+            ):
+                *parents, last = error.absolute_path
+                target = config
+                for part in parents:
+                    target = target[part]
+                target[last] = float(value)
+                log.info("config key %s: %r read as a number", key_path(error), value)
+                found = True
+        if not found:
+            return
+
+
+def _fail(key: str, message: str) -> None:
+    raise ConfigError(f"invalid config:\n  {key}: {message}")
+
+
+def _check_labels(config: dict) -> None:
+    places = [("corpus.labels", config["corpus"]["labels"])]
+    places += [
+        (f"datasets.{name}.labels", v["labels"])
+        for name, v in config["datasets"].items()
+        if v["labels"]
+    ]
+    for key, labels in places:
+        repeated = sorted({label for label in labels if labels.count(label) > 1})
+        if repeated:
+            _fail(key, f"{repeated} appear more than once; list each label once")
+        clash = [label for label in labels if label.lower() == NOISE]
+        if clash:
+            _fail(
+                key,
+                f"{clash[0]!r} is the name of the class of mined noise clips; rename the "
+                "label (for example in the annotations, or leave it out: noise is mined anyway)",
+            )
+
+
+def _check_features(config: dict) -> None:
+    for name, features in config["features"].items():
+        key, nyquist = f"features.{name}", features["sample_rate"] / 2
+        if features["fmax"] > nyquist:
+            _fail(
+                f"{key}.fmax",
+                f"{features['fmax']} Hz is above half the sample rate ({nyquist:g} Hz at "
+                f"{key}.sample_rate {features['sample_rate']}); lower fmax to at most {nyquist:g} "
+                "or raise sample_rate",
+            )
+        if features["fmin"] >= features["fmax"]:
+            _fail(
+                f"{key}.fmin",
+                f"{features['fmin']} Hz is not below {key}.fmax {features['fmax']} Hz; "
+                "give a frequency range with fmin < fmax",
+            )
+
+
+def _check_splits(config: dict) -> None:
+    for name, variant in config["datasets"].items():
+        key, split = f"datasets.{name}.split", variant["split"]
+        total = sum(split.values())
+        if total <= 0:
+            _fail(key, "every share is 0; give train a positive share (for example 0.7/0.15/0.15)")
+        if abs(total - 1) > SPLIT_SUM_TOLERANCE:
+            _fail(
+                key,
+                f"the shares {split} sum to {total:g}, not 1; scale them "
+                f"(for example {', '.join(f'{k}: {v / total:.3g}' for k, v in split.items())})",
+            )
+        if split["train"] <= 0:
+            _fail(f"{key}.train", "is 0; training needs a positive train share")
+
+
+def _check_hops(config: dict) -> None:
+    """Each benchmark's hop_s is a whole number of frames of every features it is scored with."""
+    used = sorted({features for _, features, _ in experiments(config)})
+    for bench_name, bench in config["benchmarks"].items():
+        for name in used:
+            features = config["features"][name]
+            frame_s = features["hop_length"] / features["sample_rate"]
+            step = bench["hop_s"] / frame_s
+            if step < 1 - 1e-6 or abs(step - round(step)) > 1e-6:
+                nearest = max(1, round(step)) * frame_s
+                _fail(
+                    f"benchmarks.{bench_name}.hop_s",
+                    f"{bench['hop_s']} s is not a whole number of frames of features.{name} "
+                    f"(one frame is hop_length / sample_rate = {frame_s:g} s); use a multiple "
+                    f"of {frame_s:g} s, for example {nearest:g}",
+                )
 
 
 def _check_tuning(config: dict) -> None:

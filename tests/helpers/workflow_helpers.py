@@ -51,6 +51,15 @@ def copy_project(target: Path, config: dict) -> Path:
     return target
 
 
+def reordered_keys(value):
+    """The same config with every dict's keys in reverse order (lists keep theirs)."""
+    if isinstance(value, dict):
+        return {k: reordered_keys(value[k]) for k in reversed(list(value))}
+    if isinstance(value, list):
+        return [reordered_keys(v) for v in value]
+    return value
+
+
 def write_config(project: Path, config: dict) -> None:
     (project / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 

@@ -11,6 +11,7 @@ from sonoflow.config import detect_benchmark, experiment_id, experiments
 from sonoflow.corpus.load import corpus_paths
 from sonoflow.detection.listing import find_recordings, shard_recordings
 from sonoflow.evaluation.ground_truth import ground_truth_settings
+from sonoflow.features.cache_index import missing_cache_files
 from sonoflow.models.registry import pretrained_file
 
 NAME = "[A-Za-z0-9_-]+"
@@ -48,12 +49,17 @@ def parts(wildcards):
     return wildcards.experiment.split(".")
 
 
-def folder_files(directory, suffixes, key):
-    """Files of a user folder, listed at DAG time so that added or changed files rerun jobs."""
+def folder_files(directory, suffixes, key, required=False):
+    """Files of a user folder, listed at DAG time so that added or changed files rerun jobs.
+    A `required` folder without such files stops the DAG naming the key."""
     folder = Path(directory)
     if not folder.is_dir():
         raise WorkflowError(f"config key {key}: {directory} is not a directory")
     files = sorted(str(p) for p in folder.iterdir() if p.suffix.lower() in suffixes)
+    if required and not files:
+        raise WorkflowError(
+            f"config key {key}: {directory} holds no {', '.join(suffixes)} file"
+        )
     return local(files)
 
 
@@ -96,7 +102,9 @@ def corpus_files(wildcards):
     if config["corpus"]["recordings"] == "demo":
         return [DEMO_MANIFEST]
     dirs = corpus_dirs()
-    files = folder_files(dirs["recordings"], AUDIO_SUFFIXES, "corpus.recordings")
+    files = folder_files(
+        dirs["recordings"], AUDIO_SUFFIXES, "corpus.recordings", required=True
+    )
     annotations = Path(dirs["annotations"])
     if annotations.is_file():
         files.append(local(str(annotations)))
@@ -128,7 +136,10 @@ def benchmark_recordings(wildcards):
         return [DEMO_MANIFEST]
     key = f"benchmarks.{wildcards.benchmark}.recordings"
     return folder_files(
-        benchmark_dirs(wildcards.benchmark)["recordings"], AUDIO_SUFFIXES, key
+        benchmark_dirs(wildcards.benchmark)["recordings"],
+        AUDIO_SUFFIXES,
+        key,
+        required=True,
     )
 
 
@@ -209,13 +220,31 @@ def corpus_metadata():
     return corpus_params()["metadata"]
 
 
+def cache_index(features):
+    """The cache index of `features`, after checking at DAG time that every spectrogram it
+    lists is still there: the files sit in one directory output, which Snakemake does not
+    look inside, so a deleted one would otherwise fail a training job later."""
+    index = Path(f"results/cache/{features}/index.csv")
+    forced = workflow.dag_settings.forceall or {"cache_spectrograms", str(index)} & set(
+        workflow.dag_settings.forcerun
+    )
+    missing = missing_cache_files(index) if index.exists() and not forced else []
+    if missing:
+        raise WorkflowError(
+            f"{index.parent}: {len(missing)} cached spectrogram(s) listed in index.csv "
+            f"are missing (first: {missing[0]}); delete {index} to rebuild the cache "
+            "(or run with --forcerun cache_spectrograms)"
+        )
+    return str(index)
+
+
 def experiment_data(wildcards):
     """What every training of an experiment (fold or tuning trial) reads: clips, cache index,
     and where the model needs them its pretrained weights and metadata."""
     dataset, features, model = parts(wildcards)
     inputs = {
         "clips": f"results/datasets/{dataset}/clips.csv",
-        "cache": f"results/cache/{features}/index.csv",
+        "cache": cache_index(features),
     }
     weights = pretrained_file(config["models"][model], WEIGHTS)
     if weights is not None:

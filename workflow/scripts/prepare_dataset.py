@@ -10,5 +10,6 @@ clips = prepare_dataset(
     snakemake.params.corpus,
     snakemake.params.variant,
     out_dir=Path(snakemake.output.clips).parent,
+    key=f"datasets.{snakemake.wildcards.dataset}",
 )
 log.info("clips per split and label:\n%s", clips.groupby(["split", "label"]).size().to_string())

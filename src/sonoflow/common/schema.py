@@ -82,3 +82,26 @@ def section_with_defaults(section: str, value: dict, key: str | None = None) -> 
         lines = [f"  {key or section}.{key_path(e)}: {e.message}" for e in errors[:10]]
         raise ConfigError("invalid config:\n" + "\n".join(lines))
     return filled
+
+
+def read_config_file(path: str | Path) -> dict:
+    """A YAML config file as a dict; a missing or unreadable file raises ConfigError naming
+    it, and for a YAML syntax error the line and column (Snakemake's own message has none)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise ConfigError(f"{path}: config file not found") from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: config file is not UTF-8 text ({err})") from err
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ConfigError(f"{path}{where}: not valid YAML: {problem}") from err
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        raise ConfigError(f"{path}: a config is a mapping of keys, not {type(config).__name__}")
+    return config

@@ -22,6 +22,7 @@ benchmark's reader settings say otherwise).
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -31,6 +32,7 @@ import pandas as pd
 from sonoflow.corpus.audio import AUDIO_SUFFIXES
 from sonoflow.corpus.problems import Problems
 from sonoflow.corpus.raven import drop_view_duplicates, read_raven_raw
+from sonoflow.corpus.text import TextEncodingError, read_text
 
 ANNOTATION_COLUMNS = [
     "recording",
@@ -267,7 +269,7 @@ def _labels_and_quality(rows: pd.DataFrame, corpus: dict) -> tuple[pd.Series, pd
 def _raven_rows(path: Path, corpus: dict, problems: Problems) -> pd.DataFrame | None:
     try:
         raw, columns = read_raven_raw(path)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, TextEncodingError) as err:
         _unreadable(path, err, corpus, problems)
         return None
     wanted = {"start": "begin time (s)", "end": "end time (s)", "label": corpus["label_column"]}
@@ -290,8 +292,9 @@ def _raven_rows(path: Path, corpus: dict, problems: Problems) -> pd.DataFrame | 
 
 def _csv_rows(path: Path, corpus: dict, problems: Problems) -> pd.DataFrame | None:
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, index_col=False)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        text = io.StringIO(read_text(path))
+        raw = pd.read_csv(text, dtype=str, keep_default_na=False, index_col=False)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, TextEncodingError) as err:
         _unreadable(path, err, corpus, problems)
         return None
     columns = {c.strip().lower(): c for c in raw.columns}
@@ -315,8 +318,8 @@ def _audacity_rows(path: Path, corpus: dict, problems: Problems) -> pd.DataFrame
     # Audacity's format has an optional frequency line after each label, which no CSV
     # reader expresses, so it is parsed line by line here.
     try:
-        lines = path.read_text().splitlines()
-    except UnicodeDecodeError as err:
+        lines = read_text(path).splitlines()
+    except TextEncodingError as err:
         _unreadable(path, err, corpus, problems)
         return None
     rows: list[dict] = []
@@ -385,6 +388,10 @@ def _pick(
 def _unreadable(path: Path, err: Exception, corpus: dict, problems: Problems) -> None:
     if isinstance(err, pd.errors.EmptyDataError):
         problems.by_policy(path, 0, "empty file", "no header", corpus["bad_annotations"], BAD_ROWS)
+    elif isinstance(err, TextEncodingError):
+        problems.by_policy(
+            path, err.line, "encoding", err.detail, corpus["bad_annotations"], BAD_ROWS
+        )
     else:
         problems.by_policy(
             path, 0, "unreadable", str(err).splitlines()[0], corpus["bad_annotations"], BAD_ROWS

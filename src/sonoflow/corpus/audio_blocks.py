@@ -22,6 +22,18 @@ from sonoflow.corpus.audio import DECODE_ERRORS, AudioError, Channel, open_audio
 T = TypeVar("T")
 
 
+def check_finite(samples: np.ndarray, path: str | Path, offset: int, rate: int) -> None:
+    """Raise naming the file and the first NaN or infinite sample (`offset`: the block's start)."""
+    bad = ~np.isfinite(samples)
+    if bad.any():
+        first = offset + int(np.argmax(bad))
+        raise AudioError(
+            f"{path}: {int(bad.sum())} sample(s) are NaN or infinite in the block from "
+            f"{offset / rate:.3f} s, the first at sample {first} ({first / rate:.3f} s); "
+            "scores over them would be NaN. Repair or remove the recording"
+        )
+
+
 def read_blocks(
     path: str | Path,
     sample_rate: int,
@@ -30,7 +42,8 @@ def read_blocks(
     key: str = "channel",
 ) -> Iterator[np.ndarray]:
     """float32 mono blocks of the recording at `sample_rate`; joined, they are the whole file.
-    `key` is the config key that chose `channel`, named when the file lacks that channel."""
+    `key` is the config key that chose `channel`, named when the file lacks that channel.
+    A block with NaN or infinite samples raises AudioError naming the file and the time."""
     with open_audio(path) as handle:
         rate = handle.samplerate
         resampler = None if rate == sample_rate else soxr.ResampleStream(rate, sample_rate, 1)
@@ -41,6 +54,7 @@ def read_blocks(
                 if not len(block):
                     break
                 mono = select_channel(block, channel, path, key)
+                check_finite(mono, path, handle.tell() - len(block), rate)
                 yield mono if resampler is None else resampler.resample_chunk(mono)
         except DECODE_ERRORS as err:
             raise AudioError(f"{path}: cannot decode audio ({err})") from err

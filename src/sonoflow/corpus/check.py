@@ -13,10 +13,9 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from sonoflow.common.atomic import write_csv
-from sonoflow.common.schema import section_with_defaults
+from sonoflow.common.schema import read_config_file, section_with_defaults
 from sonoflow.corpus.load import corpus_paths, load_corpus
 from sonoflow.corpus.problems import format_table
 
@@ -52,8 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         help="the workflow's demo corpus, for `corpus.recordings: demo` (default: %(default)s)",
     )
     args = parser.parse_args(argv)
-    config = yaml.safe_load(Path(args.config).read_text()) or {}
     try:
+        config = read_config_file(args.config)
         problems = check_corpus(config.get("corpus", {}), args.demo_dir)
     except (ValueError, OSError) as err:
         print(f"check_corpus: {err}", file=sys.stderr)

@@ -61,9 +61,11 @@ def load_corpus(
     names a benchmark's config keys); by default a new one for the corpus.
     """
     problems = Problems() if problems is None else problems
-    recordings = _recordings(recordings_dir, corpus, problems, decode)
+    recordings, rejected = _recordings(recordings_dir, corpus, problems, decode)
     recordings = _with_tapes(recordings, corpus.get("metadata"), problems)
-    names = recordings["recording"].tolist()
+    # Recordings rejected as bad audio still claim their annotation files, whose rows are
+    # then left out with them (one problem per recording, not a second one per table).
+    names = recordings["recording"].tolist() + rejected
     table, with_file = read_annotations(annotations, names, corpus, problems)
     table = _within_recordings(table, recordings, corpus, problems)
     recordings = _unannotated(recordings, {*table["recording"], *with_file}, corpus, problems)
@@ -72,9 +74,17 @@ def load_corpus(
     return Corpus(recordings.reset_index(drop=True), table.reset_index(drop=True), problems)
 
 
-def _recordings(directory, corpus: dict, problems: Problems, decode: bool) -> pd.DataFrame:
-    policy, rows = corpus["bad_audio"], []
-    paths = list_recordings(directory, problems.key("recordings"))
+def _recordings(
+    directory, corpus: dict, problems: Problems, decode: bool
+) -> tuple[pd.DataFrame, list[str]]:
+    """Usable recordings, and the stems of those rejected as bad audio."""
+    policy, rows, rejected = corpus["bad_audio"], [], []
+    key = problems.key("recordings")
+    paths = list_recordings(directory, key)
+    if not paths:
+        problems.add(
+            directory, 0, "no recordings", f"{key} holds no wav, flac, mp3 or ogg file", "error"
+        )
     stems = pd.Series([p.stem for p in paths], dtype=object)
     for path, shared in zip(paths, stems.duplicated(keep=False)):
         if shared:
@@ -97,11 +107,12 @@ def _recordings(directory, corpus: dict, problems: Problems, decode: bool) -> pd
             check = "bad audio"
             detail = str(err).removeprefix(f"{path}: ")  # the file is its own column
             problems.by_policy(path, 0, check, detail, policy, "bad_audio")
+            rejected.append(path.stem)
             continue
         rows.append(
             (path.stem, str(path), path.stem, info.duration_s, info.sample_rate, info.channels)
         )
-    return pd.DataFrame(rows, columns=RECORDING_COLUMNS)
+    return pd.DataFrame(rows, columns=RECORDING_COLUMNS), rejected
 
 
 def _with_tapes(recordings: pd.DataFrame, metadata: str | None, problems: Problems) -> pd.DataFrame:

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pandas as pd
 
 from sonoflow.common.atomic import atomic_path
+from sonoflow.corpus.text import read_text
 
 
 def read_raven_raw(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
-    """A Raven table as strings, and its columns by stripped lower-case name."""
-    raw = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, index_col=False)
+    """A Raven table as strings, and its columns by stripped lower-case name.
+
+    Raven tables are plain tab-separated text: quotes are characters of a cell, never
+    quoting (a label with a `"` must not swallow the rows after it). UTF-8 and UTF-16 are
+    read; other encodings raise TextEncodingError naming the line.
+    """
+    raw = pd.read_csv(
+        io.StringIO(read_text(path)),
+        sep="\t",
+        dtype=str,
+        keep_default_na=False,
+        index_col=False,
+        quoting=csv.QUOTE_NONE,
+    )
     return raw, {c.strip().lower(): c for c in raw.columns}
 
 

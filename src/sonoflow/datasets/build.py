@@ -132,6 +132,20 @@ def _splits(clips: pd.DataFrame, variant: dict) -> pd.Series:
     return group.map(split_of)
 
 
+def check_splits_filled(clips: pd.DataFrame, variant: dict, key: str) -> None:
+    """Every split with a positive share holds targets; else name the key and the fix."""
+    targets = clips[clips["source"] == "target"]
+    groups = targets[GROUP_COLUMN[variant["group_by"]]].nunique()
+    for split, share in variant["split"].items():
+        if share > 0 and not (targets["split"] == split).any():
+            raise ValueError(
+                f"{key}.split.{split}: {share} of the targets asked for, but the corpus has "
+                f"only {groups} {variant['group_by']} group(s) with targets for "
+                f"{len([s for s in variant['split'].values() if s > 0])} splits; set "
+                f"{key}.split.{split} to 0, add tapes, or use {key}.group_by: recording or none"
+            )
+
+
 def check_clips(clips: pd.DataFrame, corpus: Corpus, margin_s: float, group_by: str) -> None:
     """Raise with a table of offenders if a group spans splits, noise comes within `margin_s`
     of an annotation or overlaps other noise, clips repeat, or a clip leaves its recording."""
@@ -204,17 +218,23 @@ def prepare_dataset(
     corpus_config: dict,
     variant: dict,
     out_dir: str | Path,
+    key: str = "datasets.NAME",
 ) -> pd.DataFrame:
     """Build one dataset variant into `out_dir`; fail with every corpus problem at once.
 
-    `corpus_config` and `variant` are config sections; missing keys take their defaults.
+    `corpus_config` and `variant` are config sections; missing keys take their defaults;
+    `key` is the variant's config key, named in errors.
+    With `corpus.bad_audio: skip` every recording is decoded, so that one with NaN or
+    infinite samples is left out here exactly as the spectrogram cache leaves it out.
     """
     corpus_config = section_with_defaults("corpus", corpus_config)
     variant = section_with_defaults("dataset", variant)
-    corpus = load_corpus(recordings_dir, annotations, corpus_config)
+    decode = corpus_config["bad_audio"] == "skip"
+    corpus = load_corpus(recordings_dir, annotations, corpus_config, decode=decode)
     corpus.problems.raise_errors()
     labels = variant["labels"] or list(corpus_config["labels"])
     clips, counts = build_clips(corpus, labels, variant)
+    check_splits_filled(clips, variant, key)
     check_clips(clips, corpus, variant["margin_s"], variant["group_by"])
     write_variant(Path(out_dir), clips, corpus, labels, variant, counts)
     if counts["shortfall"]:

@@ -81,6 +81,10 @@ def build_cache(
     return index
 
 
+class CacheFileError(ValueError):
+    """A spectrogram cache file that cannot be read, with the file named."""
+
+
 class SpectrogramCache:
     """Read windows out of a cache directory written by `build_cache`."""
 
@@ -94,10 +98,31 @@ class SpectrogramCache:
     def array(self, recording: str) -> np.ndarray:
         if recording not in self._arrays:
             if recording not in self.frames:
-                raise KeyError(f"{recording}: not in the spectrogram cache {self.directory}")
+                raise CacheFileError(
+                    f"{recording}: not in the spectrogram cache {self.directory} (left out "
+                    "there as bad audio, or the cache is older than the dataset); rerun with "
+                    "--forcerun cache_spectrograms prepare_dataset"
+                )
             path = self.directory / "spectrograms" / f"{recording}.npy"
-            self._arrays[recording] = np.load(path, mmap_mode="r")
+            self._arrays[recording] = self._load(path)
         return self._arrays[recording]
+
+    def _load(self, path: Path) -> np.ndarray:
+        """The array, memory-mapped; a missing, truncated or corrupt file is named."""
+        try:
+            array = np.load(path, mmap_mode="r")
+        except (OSError, ValueError, EOFError) as err:
+            raise CacheFileError(
+                f"{path}: spectrogram cache file missing, truncated or corrupt ({err}); "
+                f"delete {self.directory} and rerun to rebuild the cache"
+            ) from err
+        frames = self.frames[path.stem]
+        if array.ndim != 2 or array.shape[-1] != frames:
+            raise CacheFileError(
+                f"{path}: holds an array of shape {array.shape}, but {self.directory}/index.csv "
+                f"lists {frames} frames; delete {self.directory} and rerun to rebuild the cache"
+            )
+        return array
 
     def window(self, recording: str, start_frame: int) -> torch.Tensor:
         """(n_bins, frames_per_window) float32 window starting at `start_frame`, clamped inside."""

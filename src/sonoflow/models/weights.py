@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import timm
@@ -36,7 +37,13 @@ def input_shape_of(features: dict) -> tuple[int, int]:
 
 
 def load_weights(path, device: torch.device) -> tuple[Detector, dict]:
-    checkpoint = torch.load(path, map_location=device, weights_only=True)
+    try:
+        checkpoint = torch.load(path, map_location=device, weights_only=True)
+    except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError) as err:
+        raise ValueError(
+            f"{path}: model file cannot be read, truncated or corrupt ({err}); delete it and "
+            "rerun the job that writes it"
+        ) from err
     encoder = checkpoint.get("metadata_encoder")
     model = build_model(
         checkpoint["model"],

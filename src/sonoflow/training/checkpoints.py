@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import pickle
 import signal
 from pathlib import Path
 
@@ -81,8 +82,13 @@ def load_checkpoint(path: str | Path, expected_fingerprint: str) -> dict | None:
     path = Path(path)
     if not path.exists():
         return None
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if state.get("fingerprint") != expected_fingerprint:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as err:
+        # a checkpoint cut short (full disk) or damaged must not fail every rerun
+        log.warning("%s: corrupt checkpoint discarded, training restarts (%s)", path, err)
+        return None
+    if not isinstance(state, dict) or state.get("fingerprint") != expected_fingerprint:
         log.info("%s: made with other inputs or settings; starting afresh", path)
         return None
     log.info("%s: resuming after epoch %d", path, state["epoch"])

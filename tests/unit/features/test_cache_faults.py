@@ -1,0 +1,51 @@
+"""A damaged or deleted spectrogram cache file is named, never a bare numpy or KeyError."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from sonoflow.features.cache import CacheFileError, SpectrogramCache, build_cache
+from sonoflow.features.cache_index import missing_cache_files
+from sonoflow.features.frontend import FeatureSettings
+
+SETTINGS = FeatureSettings(sample_rate=8000, window_s=0.5, n_fft=256, hop_length=80, n_bins=16)
+
+
+@pytest.fixture
+def cache(tmp_path):
+    recordings = []
+    for name in ("a", "b"):
+        path = tmp_path / "audio" / f"{name}.wav"
+        path.parent.mkdir(exist_ok=True)
+        sf.write(path, np.random.default_rng(0).normal(0, 0.1, 8000).astype(np.float32), 8000)
+        recordings.append(path)
+    build_cache(recordings, SETTINGS, tmp_path / "cache")
+    return tmp_path / "cache"
+
+
+def test_truncated_cache_file_is_named(cache):
+    target = cache / "spectrograms/a.npy"
+    target.write_bytes(target.read_bytes()[:200])
+    with pytest.raises(CacheFileError, match=r"a\.npy: spectrogram cache file .*delete"):
+        SpectrogramCache(cache, SETTINGS).window("a", 0)
+    assert SpectrogramCache(cache, SETTINGS).window("b", 0).shape[0] == SETTINGS.n_bins
+
+
+def test_deleted_cache_file_is_found_from_the_index_and_named(cache):
+    assert missing_cache_files(cache / "index.csv") == []
+    (cache / "spectrograms/b.npy").unlink()
+    assert missing_cache_files(cache / "index.csv") == [str(cache / "spectrograms/b.npy")]
+    with pytest.raises(CacheFileError, match=r"b\.npy: spectrogram cache file missing"):
+        SpectrogramCache(cache, SETTINGS).window("b", 0)
+
+
+def test_nan_recording_is_skipped_by_the_cache_with_the_policy(tmp_path):
+    good, bad = tmp_path / "good.wav", tmp_path / "bad.wav"
+    sf.write(good, np.zeros(8000, dtype=np.float32), 8000)
+    samples = np.zeros(8000, dtype=np.float32)
+    samples[5] = np.nan
+    sf.write(bad, samples, 8000, subtype="FLOAT")
+    index = build_cache([good, bad], SETTINGS, tmp_path / "cache", skip_bad=True)
+    assert index["recording"].tolist() == ["good"]
+    with pytest.raises(CacheFileError, match=r"bad: not in the spectrogram cache .*bad audio"):
+        SpectrogramCache(tmp_path / "cache", SETTINGS).window("bad", 0)

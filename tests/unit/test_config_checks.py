@@ -1,0 +1,123 @@
+"""Config that could only fail late, or is meaningless, stops validation naming key and fix."""
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from workflow_helpers import reordered_keys
+
+from sonoflow.common.schema import ConfigError
+from sonoflow.config import validate_config
+
+ROOT = Path(__file__).resolve().parents[1].parent
+SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
+BASE = yaml.safe_load((ROOT / "config.yaml").read_text())
+
+
+def _invalid(edit) -> str:
+    config = copy.deepcopy(BASE)
+    edit(config)
+    with pytest.raises(ConfigError) as err:
+        validate_config(config, SCHEMA)
+    return str(err.value)
+
+
+@pytest.mark.parametrize(
+    "edit, key, fix",
+    [
+        (
+            lambda c: c["benchmarks"]["demo"].update(hop_s=0.015),
+            "benchmarks.demo.hop_s: 0.015 s is not a whole number of frames of features.mel64",
+            "use a multiple of 0.01 s, for example 0.02",
+        ),
+        (
+            lambda c: c["benchmarks"]["demo"].update(hop_s=0.005),
+            "benchmarks.demo.hop_s",
+            "for example 0.01",
+        ),
+        (
+            lambda c: c["corpus"].update(labels=["hum", "chirp", "hum"]),
+            "corpus.labels: ['hum'] appear more than once",
+            "list each label once",
+        ),
+        (
+            lambda c: c["datasets"]["default"].update(labels=["chirp", "chirp"]),
+            "datasets.default.labels: ['chirp'] appear more than once",
+            "list each label once",
+        ),
+        (
+            lambda c: c["corpus"].update(labels=["hum", "Noise"]),
+            "corpus.labels: 'Noise' is the name of the class of mined noise clips",
+            "rename the label",
+        ),
+        (
+            lambda c: c["features"]["mel64"].update(fmin=4000, fmax=4000),
+            "features.mel64.fmin: 4000 Hz is not below features.mel64.fmax 4000 Hz",
+            "fmin < fmax",
+        ),
+        (
+            lambda c: c["features"]["mel64"].update(fmax=12000),
+            "features.mel64.fmax: 12000 Hz is above half the sample rate (8000 Hz",
+            "lower fmax to at most 8000 or raise sample_rate",
+        ),
+        (
+            lambda c: c["datasets"]["default"].update(split={"train": 0, "val": 0, "test": 0}),
+            "datasets.default.split: every share is 0",
+            "give train a positive share",
+        ),
+        (
+            lambda c: c["datasets"]["default"].update(split={"train": 7, "val": 2, "test": 1}),
+            "datasets.default.split: the shares {'train': 7, 'val': 2, 'test': 1} sum to 10, not 1",
+            "train: 0.7, val: 0.2, test: 0.1",
+        ),
+        (
+            lambda c: c["datasets"]["default"].update(split={"train": 0, "val": 0.5, "test": 0.5}),
+            "datasets.default.split.train: is 0",
+            "positive train share",
+        ),
+    ],
+)
+def test_late_or_meaningless_settings_stop_validation(edit, key, fix):
+    message = _invalid(edit)
+    assert key in message and fix in message
+
+
+def test_fmin_above_fmax_is_named():
+    config = copy.deepcopy(BASE)
+    config["features"]["mel64"].update(fmin=7000, fmax=6000)
+    with pytest.raises(ConfigError, match=r"features\.mel64\.fmin: 7000 Hz is not below"):
+        validate_config(config, SCHEMA)
+
+
+def test_hop_on_the_frame_grid_of_every_features_passes():
+    config = copy.deepcopy(BASE)
+    config["benchmarks"]["demo"]["hop_s"] = 0.03
+    validate_config(config, SCHEMA)
+
+
+def test_numbers_yaml_reads_as_text_are_numbers():
+    text = (ROOT / "config.yaml").read_text().replace("lr: 0.001", "lr: 1e-3")
+    config = yaml.safe_load(text)
+    assert config["models"]["resnet18"]["lr"] == "1e-3"  # YAML 1.1 wants a dot
+    config["evaluation"]["min_iou"] = "4E-1"
+    config["features"]["mel64"]["fmin"] = "+5e1"
+    validate_config(config, SCHEMA)
+    assert config["models"]["resnet18"]["lr"] == 1e-3
+    assert config["models"]["band_mlp"]["lr"] == 1e-3
+    assert config["evaluation"]["min_iou"] == 0.4 and config["features"]["mel64"]["fmin"] == 50
+    config = copy.deepcopy(BASE)
+    config["models"]["resnet18"]["lr"] = "auto"
+    validate_config(config, SCHEMA)
+    assert config["models"]["resnet18"]["lr"] == "auto"
+    config["datasets"]["default"]["seed"] = "1e3"  # an integer key keeps its clear error
+    with pytest.raises(ConfigError, match=r"datasets\.default\.seed: '1e3' is not of type"):
+        validate_config(config, SCHEMA)
+
+
+def test_key_order_does_not_change_the_validated_config():
+    plain = validate_config(copy.deepcopy(BASE), SCHEMA)
+    reordered = validate_config(reordered_keys(copy.deepcopy(BASE)), SCHEMA)
+    assert repr(plain) == repr(reordered)  # params are stored as their repr
+    assert list(plain) == sorted(plain)
+    assert plain["corpus"]["labels"] == ["hum", "chirp"]  # lists keep their order

@@ -5,8 +5,8 @@ On this machine's device (CUDA when present), for one feature setting, `--folds`
 
   sonoflow     score_recordings on a synthetic 32 kHz recording (decode in a pool, copy to the
                device, spectrogram, windows, batches, fold models, scores back), warm
-  model alone  the same scorer (same compiled graph) on random windows of the same shape,
-               batch and device
+  model alone  the same scorer (same compiled graph) on a batch of the recording's windows
+               already on the device, batch after batch
   eager alone  with --compile other than none: the eager models alone, for compiled / eager
   per-window   the older tools' way: for every window, read its audio, resample it, compute
                its spectrogram, score it alone (batch size 1); timed on the first windows only
@@ -36,7 +36,7 @@ import soundfile as sf
 import torch
 
 from sonoflow.common.device import describe_device_short, pick_device
-from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
+from sonoflow.features.frontend import FeatureFrontend, FeatureSettings, frame_windows
 from sonoflow.models.build import build_model
 from sonoflow.models.weights import save_weights
 from sonoflow.prediction.predict import (
@@ -81,10 +81,19 @@ def end_to_end(recording: Path, scorer: WindowScorer, step: int, batch: int):
     return len(scores), time.perf_counter() - start
 
 
-def model_alone(scorer: WindowScorer, windows: int, batch: int):
+def recording_windows(recording: Path, scorer: WindowScorer, step: int, batch: int):
+    """A batch of the recording's own windows, on the device, for the model alone."""
     settings = scorer.frontend.settings
-    shape = (batch, settings.n_bins, settings.frames_per_window)
-    data = torch.randn(shape, device=scorer.device) * 10 - 40
+    seconds = settings.window_s + batch * step * settings.frame_s
+    audio, _ = sf.read(str(recording), frames=int(seconds * FILE_RATE), dtype="float32")
+    if settings.sample_rate != FILE_RATE:
+        audio = librosa.resample(audio, orig_sr=FILE_RATE, target_sr=settings.sample_rate)
+    spectrogram = scorer.frontend(torch.from_numpy(audio).to(scorer.device))
+    windows = frame_windows(spectrogram, settings.frames_per_window, step)
+    return windows.repeat(-(-batch // len(windows)), 1, 1)[:batch].contiguous()
+
+
+def model_alone(scorer: WindowScorer, data: torch.Tensor, windows: int, batch: int):
     scorer.scores(data)  # warm-up (and compilation, the first time)
     _sync(scorer.device)
     start = time.perf_counter()
@@ -165,13 +174,14 @@ def main() -> None:
         started = time.perf_counter()
         windows, _ = end_to_end(recording, scorer, step, args.batch_size)  # warm (compiles)
         print(f"warm-up run (compilation included): {time.perf_counter() - started:.1f} s")
+        data = recording_windows(recording, scorer, step, args.batch_size)
         paths = {
             "sonoflow": lambda: end_to_end(recording, scorer, step, args.batch_size),
-            "model alone": lambda: model_alone(scorer, windows, args.batch_size),
+            "model alone": lambda: model_alone(scorer, data, windows, args.batch_size),
         }
         if args.compile != "none":
             eager = WindowScorer(models, frontend, device)
-            paths["eager alone"] = lambda: model_alone(eager, windows, args.batch_size)
+            paths["eager alone"] = lambda: model_alone(eager, data, windows, args.batch_size)
         if args.baseline_windows:
             paths["per-window"] = lambda: per_window(
                 recording, scorer, hop_s, args.baseline_windows

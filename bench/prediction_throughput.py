@@ -1,17 +1,26 @@
 """End-to-end prediction throughput against the model alone, and the per-window baseline.
 
-For each model (the demo's resnet18 on 64 mel bins x 1 s, and resnet18 on 128 x 128), on this
-machine's device (CUDA when present), it prints windows/s and audio hours per second of:
+On this machine's device (CUDA when present), for one feature setting, `--folds` fold models
+(resnet18, random weights: speed only) and a `--compile` mode, it prints windows/s of:
 
-  sonoflow   predict_recordings on a synthetic 32 kHz recording (decode, resample to 16 kHz,
-             spectrogram, windows, batches, softmax)
-  model      the same scorer on random windows of the same shape, batch and device
-  per-window the older tools' way: for every window, read its audio, resample it, compute its
-             spectrogram, score it alone (batch size 1); timed on the first windows only
+  sonoflow     score_recordings on a synthetic 32 kHz recording (decode in a pool, copy to the
+               device, spectrogram, windows, batches, fold models, scores back), warm
+  model alone  the same scorer (same compiled graph) on a batch of the recording's windows
+               already on the device, batch after batch
+  eager alone  with --compile other than none: the eager models alone, for compiled / eager
+  per-window   the older tools' way: for every window, read its audio, resample it, compute
+               its spectrogram, score it alone (batch size 1); timed on the first windows only
 
-and the ratios sonoflow / model and sonoflow / per-window. Random weights: speed only.
+the ratio sonoflow / model alone and the absolute rate (windows/s and times real time). The
+paths take turns round by round (the order alternating) and each keeps its best round, so
+that load from other processes on a shared machine falls on all alike.
 
-    PYTHONPATH=src python bench/prediction_throughput.py [--minutes 3] [--batch-size 128]
+Settings: `opensoundscape` is OpenSoundscape's default CNN input (32 kHz, 0.4 s windows,
+n_fft 512, hop 256, 257 linear bins = 257 x 50, window hop 0.048 s); `demo` is the demo's
+(16 kHz, 1 s, 64 mel bins = 64 x 100, window hop 0.1 s).
+
+    PYTHONPATH=src python bench/prediction_throughput.py [--setting opensoundscape]
+        [--minutes 1] [--batch-size 128] [--folds 1] [--compile none] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -26,21 +35,33 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from sonoflow.common.device import pick_device
-from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
+from sonoflow.common.device import describe_device_short, pick_device
+from sonoflow.features.frontend import FeatureFrontend, FeatureSettings, frame_windows
 from sonoflow.models.build import build_model
 from sonoflow.models.weights import save_weights
-from sonoflow.prediction.predict import WindowScorer, predict_recordings, window_step
+from sonoflow.prediction.predict import (
+    COMPILE_MODES,
+    WindowScorer,
+    load_fold_models,
+    score_recordings,
+    window_step,
+)
 
-MODELS = {
-    "demo resnet18, 64 x 100": (
-        {"backbone": "resnet18"},
-        FeatureSettings(window_s=1.0, n_bins=64),
+SETTINGS = {  # name: (features, window hop in seconds)
+    "opensoundscape": (
+        FeatureSettings(
+            sample_rate=32000,
+            window_s=0.4,
+            n_fft=512,
+            hop_length=256,
+            scale="linear",
+            n_bins=257,
+            fmin=0.0,
+            fmax=16000.0,
+        ),
+        0.048,
     ),
-    "resnet18, 128 x 128": (
-        {"backbone": "resnet18"},
-        FeatureSettings(window_s=1.28, n_bins=128, hop_length=160),
-    ),
+    "demo": (FeatureSettings(window_s=1.0, n_bins=64), 0.1),
 }
 CLASSES = ["hum", "chirp", "noise"]
 FILE_RATE = 32000
@@ -48,44 +69,54 @@ FILE_RATE = 32000
 
 def synthetic_recording(path: Path, minutes: float) -> None:
     rng = np.random.default_rng(0)
-    with sf.SoundFile(path, "w", FILE_RATE, 1, subtype="PCM_16") as out:
-        for _ in range(int(np.ceil(minutes))):
-            t = np.arange(60 * FILE_RATE) / FILE_RATE
-            tone = 0.2 * np.sin(2 * np.pi * (1500 + 500 * np.sin(t)) * t)
-            out.write((tone + 0.05 * rng.standard_normal(len(t))).astype(np.float32))
+    t = np.arange(int(minutes * 60 * FILE_RATE)) / FILE_RATE
+    tone = 0.2 * np.sin(2 * np.pi * (1500 + 500 * np.sin(t)) * t)
+    wave = (tone + 0.05 * rng.standard_normal(len(t))).astype(np.float32)
+    sf.write(path, wave, FILE_RATE, subtype="PCM_16")
 
 
-def end_to_end(recording: Path, checkpoint: Path, hop_s: float, batch: int, threads: int):
+def end_to_end(recording: Path, scorer: WindowScorer, step: int, batch: int):
     start = time.perf_counter()
-    scores = predict_recordings([recording], [checkpoint], hop_s, batch, threads)
+    (scores,) = score_recordings([recording], scorer, step, batch)
     return len(scores), time.perf_counter() - start
 
 
-def model_alone(scorer: WindowScorer, settings: FeatureSettings, windows: int, batch: int):
-    shape = (batch, settings.n_bins, settings.frames_per_window)
-    data = torch.randn(shape, device=scorer.device) * 10 - 40
-    scorer(data)  # warm-up
+def recording_windows(recording: Path, scorer: WindowScorer, step: int, batch: int):
+    """A batch of the recording's own windows, on the device, for the model alone."""
+    settings = scorer.frontend.settings
+    seconds = settings.window_s + batch * step * settings.frame_s
+    audio, _ = sf.read(str(recording), frames=int(seconds * FILE_RATE), dtype="float32")
+    if settings.sample_rate != FILE_RATE:
+        audio = librosa.resample(audio, orig_sr=FILE_RATE, target_sr=settings.sample_rate)
+    spectrogram = scorer.frontend(torch.from_numpy(audio).to(scorer.device))
+    windows = frame_windows(spectrogram, settings.frames_per_window, step)
+    return windows.repeat(-(-batch // len(windows)), 1, 1)[:batch].contiguous()
+
+
+def model_alone(scorer: WindowScorer, data: torch.Tensor, windows: int, batch: int):
+    scorer.scores(data)  # warm-up (and compilation, the first time)
     _sync(scorer.device)
     start = time.perf_counter()
     done = 0
     while done < windows:
         n = min(batch, windows - done)
-        scorer(data[:n])
+        scorer.scores(data[:n])
         done += n
     _sync(scorer.device)
     return windows, time.perf_counter() - start
 
 
-def per_window(recording: Path, scorer: WindowScorer, settings: FeatureSettings, hop_s, count):
+def per_window(recording: Path, scorer: WindowScorer, hop_s: float, count: int):
     """Older tools: each window read, resampled and transformed on its own, batch size 1."""
-    frontend = scorer.frontend
+    settings, frontend = scorer.frontend.settings, scorer.frontend
     start = time.perf_counter()
     for i in range(count):
         first = int(i * hop_s * FILE_RATE)
         audio, _ = sf.read(
             str(recording), start=first, frames=int(settings.window_s * FILE_RATE), dtype="float32"
         )
-        audio = librosa.resample(audio, orig_sr=FILE_RATE, target_sr=settings.sample_rate)
+        if settings.sample_rate != FILE_RATE:
+            audio = librosa.resample(audio, orig_sr=FILE_RATE, target_sr=settings.sample_rate)
         spec = frontend(torch.from_numpy(audio).to(scorer.device))
         scorer(spec[:, : settings.frames_per_window].unsqueeze(0))
     _sync(scorer.device)
@@ -97,55 +128,79 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
+def fold_checkpoints(folder: Path, settings: FeatureSettings, folds: int) -> list[Path]:
+    paths = []
+    for fold in range(folds):
+        torch.manual_seed(fold)
+        config = {"backbone": "resnet18"}
+        model = build_model(config, len(CLASSES), (settings.n_bins, settings.frames_per_window))
+        path = folder / f"fold{fold}.pt"
+        meta = {"model": config, "classes": CLASSES, "features": settings.__dict__, "fold": fold}
+        save_weights(path, model.state_dict(), meta)
+        paths.append(path)
+    return paths
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--minutes", type=float, default=3.0, help="synthetic recording length")
-    parser.add_argument("--hop-s", type=float, default=0.1)
+    parser.add_argument("--setting", choices=sorted(SETTINGS), default="opensoundscape")
+    parser.add_argument("--minutes", type=float, default=1.0, help="synthetic recording length")
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--folds", type=int, default=1, help="fold models averaged")
+    parser.add_argument("--compile", choices=COMPILE_MODES, default="none")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--baseline-windows", type=int, default=200)
-    parser.add_argument("--repeats", type=int, default=3, help="rounds; each mode keeps its best")
+    parser.add_argument("--baseline-windows", type=int, default=50, help="0 skips per-window")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds; each path keeps its best")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = pick_device()
-    print(f"device: {device}, threads: {args.threads}, batch: {args.batch_size}, hop: {args.hop_s}")
+    settings, hop_s = SETTINGS[args.setting]
+    step = window_step(settings, hop_s)
+    print(
+        f"device: {describe_device_short(device)}, torch {torch.__version__}, "
+        f"threads: {args.threads}, setting: {args.setting} ({settings.sample_rate} Hz, "
+        f"{settings.window_s} s windows = {settings.n_bins} {settings.scale} bins x "
+        f"{settings.frames_per_window} frames, n_fft {settings.n_fft}, hop {settings.hop_length}"
+        f", window hop {hop_s} s), resnet18 x {args.folds} folds, batch {args.batch_size}, "
+        f"compile: {args.compile}, {args.minutes:g} min of audio, {args.repeats} rounds"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         recording = Path(tmp) / "synthetic.wav"
         synthetic_recording(recording, args.minutes)
-        for name, (model_config, settings) in MODELS.items():
-            torch.manual_seed(0)
-            shape = (settings.n_bins, settings.frames_per_window)
-            model = build_model(model_config, len(CLASSES), shape)
-            checkpoint = Path(tmp) / "model.pt"
-            meta = {"model": model_config, "classes": CLASSES, "features": settings.__dict__}
-            save_weights(checkpoint, model.state_dict(), meta)
-            window_step(settings, args.hop_s)
-            end_to_end(recording, checkpoint, args.hop_s, args.batch_size, args.threads)  # warm
-            scorer = WindowScorer(
-                [model.to(device).eval()], FeatureFrontend(settings).to(device), device
+        checkpoints = fold_checkpoints(Path(tmp), settings, args.folds)
+        models, _, _, settings = load_fold_models(checkpoints, device)
+        frontend = FeatureFrontend(settings).to(device)
+        scorer = WindowScorer(models, frontend, device, compile=args.compile)
+        started = time.perf_counter()
+        windows, _ = end_to_end(recording, scorer, step, args.batch_size)  # warm (compiles)
+        print(f"warm-up run (compilation included): {time.perf_counter() - started:.1f} s")
+        data = recording_windows(recording, scorer, step, args.batch_size)
+        paths = {
+            "sonoflow": lambda: end_to_end(recording, scorer, step, args.batch_size),
+            "model alone": lambda: model_alone(scorer, data, windows, args.batch_size),
+        }
+        if args.compile != "none":
+            eager = WindowScorer(models, frontend, device)
+            paths["eager alone"] = lambda: model_alone(eager, data, windows, args.batch_size)
+        if args.baseline_windows:
+            paths["per-window"] = lambda: per_window(
+                recording, scorer, hop_s, args.baseline_windows
             )
-            # Modes take turns and each keeps its best round, so that load from other processes
-            # on a shared machine does not favour whichever mode ran in a quiet moment.
-            rates: dict[str, float] = {}
-            for _ in range(args.repeats):
-                ours = end_to_end(recording, checkpoint, args.hop_s, args.batch_size, args.threads)
-                runs = {
-                    "sonoflow": ours,
-                    "model alone": model_alone(scorer, settings, ours[0], args.batch_size),
-                    "per-window": per_window(
-                        recording, scorer, settings, args.hop_s, args.baseline_windows
-                    ),
-                }
-                for mode, (n, seconds) in runs.items():
-                    rates[mode] = max(rates.get(mode, 0.0), n / seconds)
-            print(f"\n{name} ({ours[0]} windows of {args.minutes:g} min audio)")
-            for mode, rate in rates.items():
-                print(
-                    f"  {mode:<12} {rate:10.1f} windows/s "
-                    f"{rate * args.hop_s / 3600:10.4f} audio h/s"
-                )
-            print(f"  ratio sonoflow / model alone: {rates['sonoflow'] / rates['model alone']:.3f}")
-            print(f"  ratio sonoflow / per-window:  {rates['sonoflow'] / rates['per-window']:.1f}")
+        rates: dict[str, float] = {}
+        for round_ in range(args.repeats):
+            order = list(paths) if round_ % 2 == 0 else list(paths)[::-1]
+            for name in order:
+                n, seconds = paths[name]()
+                rates[name] = max(rates.get(name, 0.0), n / seconds)
+    print(f"{windows} windows per end-to-end run")
+    for name, rate in rates.items():
+        print(f"  {name:<12} {rate:10.1f} windows/s {rate * hop_s:10.1f} x real time")
+    print(f"  ratio sonoflow / model alone: {rates['sonoflow'] / rates['model alone']:.3f}")
+    if "eager alone" in rates:
+        compiled = rates["model alone"] / rates["eager alone"]
+        print(f"  ratio compiled / eager (model alone): {compiled:.3f}")
+    if "per-window" in rates:
+        print(f"  ratio sonoflow / per-window: {rates['sonoflow'] / rates['per-window']:.1f}")
 
 
 if __name__ == "__main__":

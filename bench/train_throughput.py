@@ -118,9 +118,9 @@ def main() -> None:
             num_workers=args.workers,
             pin_memory=device.type == "cuda",
         )
-        in_memory = [
-            (x.to(device), meta.to(device), y.to(device)) for x, meta, y in loader
-        ]  # the same windows, already on the device
+        # The same windows, inputs already on the device; labels stay on the host, where
+        # training's epoch loop gathers them (on CUDA, `.numpy()` of device labels fails).
+        in_memory = [(x.to(device), meta.to(device), y) for x, meta, y in loader]
         precision = Precision(device, config["precision"], config["channels_last"])
         feeds = {"in-memory tensors": Feed(in_memory), "real data path": Feed(loader)}
         runs = {}

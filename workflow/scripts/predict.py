@@ -25,7 +25,8 @@ scores = predict_recordings(
     block_s=bench["block_s"],
     metadata_csv=bench["metadata"],
     metadata_key=f"benchmarks.{snakemake.wildcards.benchmark}.metadata",
-)
+    compile=bench["compile"],
+)  # logs its start-up time (process start to first batch)
 with atomic_path(snakemake.output.scores) as tmp:
     scores.to_parquet(tmp, index=False)
 log.info("%d windows over %d recordings", len(scores), scores["recording"].nunique())

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from sonoflow.common.logs import log_to
+from sonoflow.common.logs import log_startup_at_first_forward, log_to
 from sonoflow.datasets.splits import cv_folds
 from sonoflow.models.registry import with_pretrained_file
 from sonoflow.training.fold import train_fold
 
 log = log_to(snakemake.log[0])
 log.info("device: %s", describe_device())
+log_startup_at_first_forward(log)
 clips = pd.read_csv(snakemake.input.clips)
 folds = cv_folds(clips, snakemake.params.cv["folds"], snakemake.params.cv["seed"])
 tuned = None

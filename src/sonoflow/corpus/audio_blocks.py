@@ -3,14 +3,17 @@
 soundfile (opened through audio.py) reads a block at a time; soxr's streaming resampler
 carries its filter state from block to block, so the joined output is the whole-file
 resampling (up to float rounding); `prefetch` decodes the next blocks in a background thread
-while the caller computes.
+while the caller computes, and `decode_recordings` decodes several recordings at once in a
+thread pool.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
@@ -62,41 +65,98 @@ def read_blocks(
             yield resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
 
 
+class _Slots:
+    """A bounded queue that one producer fills from an iterable; its error reaches the consumer.
+
+    A closed queue stops its producer at the next item (puts time out to look), so a consumer
+    that leaves early never leaves a thread blocked on a full queue."""
+
+    _done = object()
+
+    def __init__(self, depth: int):
+        self.queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.stop = threading.Event()
+
+    def fill(self, items: Iterable) -> None:
+        try:
+            for item in items:
+                if not self._put((item, None)):
+                    return
+        except BaseException as err:  # handed over to the consumer
+            self._put((None, err))
+            return
+        self._put((self._done, None))
+
+    def _put(self, entry: tuple) -> bool:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def items(self) -> Iterator:
+        while True:
+            item, err = self.queue.get()
+            if err is not None:
+                raise err
+            if item is self._done:
+                return
+            yield item
+
+    def close(self) -> None:
+        self.stop.set()
+
+
 def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
     """Iterate over `items` produced in a background thread, at most `depth` ahead.
 
     Decoding (libsndfile, soxr) releases the GIL, so it overlaps with the consumer's
     inference. An exception in the producer is raised in the consumer.
     """
-    slots: queue.Queue = queue.Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if stop.is_set():
-                    return
-                slots.put((item, None))
-        except BaseException as err:  # handed over to the consumer
-            slots.put((None, err))
-            return
-        slots.put((done, None))
-
-    worker = threading.Thread(target=produce, daemon=True, name="sonoflow-prefetch")
+    slots = _Slots(depth)
+    worker = threading.Thread(
+        target=slots.fill, args=(items,), daemon=True, name="sonoflow-prefetch"
+    )
     worker.start()
     try:
-        while True:
-            item, err = slots.get()
-            if err is not None:
-                raise err
-            if item is done:
-                return
-            yield item
+        yield from slots.items()
     finally:
-        stop.set()
-        while worker.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                slots.get_nowait()
-            except queue.Empty:
-                worker.join(timeout=0.05)
+        slots.close()
+        worker.join()
+
+
+def decode_recordings(
+    paths: Iterable[str | Path],
+    sample_rate: int,
+    block_s: float = 30.0,
+    channel: str | int = "mix",
+    workers: int = 2,
+    depth: int = 3,
+) -> Iterator[Iterator[np.ndarray]]:
+    """Per recording, in order, an iterator over its blocks (as `read_blocks`), consumed one
+    recording after the other; `workers` recordings decode at once in a thread pool (the one
+    being consumed and those after it), each at most `depth` blocks ahead, so memory stays
+    bounded by workers x depth blocks whatever the recordings' lengths."""
+    upcoming = iter(paths)
+    started: deque[_Slots] = deque()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sonoflow-decode") as pool:
+
+        def start_next() -> None:
+            path = next(upcoming, None)
+            if path is not None:
+                slots = _Slots(depth)
+                started.append(slots)
+                pool.submit(slots.fill, read_blocks(path, sample_rate, block_s, channel))
+
+        try:
+            for _ in range(workers):
+                start_next()
+            while started:
+                yield started[0].items()
+                started.popleft().close()
+                start_next()
+        finally:
+            for slots in started:
+                slots.close()

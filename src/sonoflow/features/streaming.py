@@ -25,10 +25,12 @@ class SpectrogramStream:
         self.samples = torch.zeros(0, device=device)
         self.frames_out = 0
 
-    def push(self, block: np.ndarray) -> torch.Tensor:
+    def push(self, block: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """`block`: samples on the host, or already on the device (copied there ahead)."""
         s = self.frontend.settings
-        block_tensor = torch.from_numpy(np.ascontiguousarray(block, dtype=np.float32))
-        self.samples = torch.cat([self.samples, block_tensor.to(self.device)])
+        if isinstance(block, np.ndarray):
+            block = torch.from_numpy(np.ascontiguousarray(block, dtype=np.float32))
+        self.samples = torch.cat([self.samples, block.to(self.device)])
         if len(self.samples) < s.n_fft:
             return self._empty()
         count = 1 + (len(self.samples) - s.n_fft) // s.hop_length
@@ -75,9 +77,13 @@ class WindowStream:
 
 
 def stream_windows(
-    blocks: Iterable[np.ndarray], frontend: FeatureFrontend, step: int, device: torch.device
+    blocks: Iterable[np.ndarray | torch.Tensor],
+    frontend: FeatureFrontend,
+    step: int,
+    device: torch.device,
 ) -> Iterator[torch.Tensor]:
-    """(n, n_bins, frames_per_window) window chunks of one recording, in time order."""
+    """(n, n_bins, frames_per_window) window chunks of one recording, in time order; the blocks
+    may be host arrays or tensors already on `device`."""
     spectrogram = SpectrogramStream(frontend, device)
     windows = WindowStream(frontend.settings.frames_per_window, step)
     with torch.inference_mode():

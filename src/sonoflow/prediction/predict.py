@@ -1,15 +1,17 @@
 """Windowed prediction over long recordings: per-window class scores, not decisions.
 
-Recordings are decoded block by block in a background thread (audio_blocks), turned into
-spectrogram frames on the device and cut into windows as strided views (streaming), and
-scored in full batches that may span blocks and recordings, under inference mode, with
-mixed precision and channels-last on CUDA.
+Recordings are decoded block by block, several at once in a thread pool (audio_blocks), copied
+to the device on a side stream, turned into spectrogram frames there and cut into windows as
+strided views (streaming), and scored in full batches that may span blocks and recordings,
+under inference mode, with mixed precision and channels-last on CUDA, optionally through a
+compiled graph; scores stay on the device until a large chunk is copied back.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -19,9 +21,10 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from sonoflow.common.device import pick_device
+from sonoflow.common.device import HostCopy, SideCopies, pick_device
+from sonoflow.common.logs import log_startup
 from sonoflow.corpus.audio import duration_s
-from sonoflow.corpus.audio_blocks import prefetch, read_blocks
+from sonoflow.corpus.audio_blocks import decode_recordings
 from sonoflow.corpus.metadata import metadata_vector
 from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
 from sonoflow.features.streaming import stream_windows
@@ -72,25 +75,52 @@ def predict_recordings(
     block_s: float = 30.0,
     metadata_csv: str | Path | None = None,
     metadata_key: str = "benchmarks.NAME.metadata",
+    compile: str = "none",
 ) -> pd.DataFrame:
     """Scores per window: recording, start_s, end_s and one column per class, folds averaged.
 
     Models with metadata fusion read each recording's row of `metadata_csv` (config key
-    `metadata_key`)."""
+    `metadata_key`); `compile` as WindowScorer's."""
     torch.set_num_threads(max(1, threads))
     device = pick_device()
     models, checkpoints, classes, settings = load_fold_models(model_paths, device)
     metadata = [recording_metadata(c, recordings, metadata_csv, metadata_key) for c in checkpoints]
-    scorer = WindowScorer(models, FeatureFrontend(settings).to(device), device, metadata)
+    scorer = WindowScorer(models, FeatureFrontend(settings).to(device), device, metadata, compile)
     per_recording = score_recordings(
         recordings, scorer, window_step(settings, hop_s), batch_size, channel, block_s
     )
     return scores_table(recordings, per_recording, classes, settings, hop_s)
 
 
+COMPILE_MODES = ("none", "torch", "cudagraphs", "jit")
+SCORE_CHUNK = 1 << 16  # windows whose scores stay on the device before one copy to the host
+DECODERS = 2  # recordings decoded at once
+
+
+class FoldEnsemble(nn.Module):
+    """The fold models' probabilities, averaged: the one function that is compiled."""
+
+    def __init__(self, models: Sequence[nn.Module]):
+        super().__init__()
+        self.models = nn.ModuleList(models)
+
+    def forward(
+        self, batch: torch.Tensor, metadata: Sequence[torch.Tensor | None] | None = None
+    ) -> torch.Tensor:
+        metadata = metadata or [None] * len(self.models)
+        return torch.stack(
+            [m.probabilities(batch, meta).float() for m, meta in zip(self.models, metadata)]
+        ).mean(dim=0)
+
+
 class WindowScorer:
     """Probabilities of dB windows (softmax, or sigmoid for multi-label models), averaged over
-    the fold models. `metadata`: per model, None or one vector per recording (fusion)."""
+    the fold models. `metadata`: per model, None or one vector per recording (fusion).
+
+    `compile`: `none` runs the models eagerly; `torch` through torch.compile; `cudagraphs`
+    through torch.compile with CUDA graphs on CUDA (as `torch` on CPU); `jit` as a traced and
+    frozen TorchScript graph (models without metadata fusion). Compiled models see one batch
+    shape only (a short last batch is padded), so they compile once."""
 
     def __init__(
         self,
@@ -98,29 +128,59 @@ class WindowScorer:
         frontend: FeatureFrontend,
         device: torch.device,
         metadata: Sequence[np.ndarray | None] | None = None,
+        compile: str = "none",
     ):
-        self.frontend, self.device = frontend, device
+        if compile not in COMPILE_MODES:
+            raise ValueError(f"compile {compile!r} is not one of {', '.join(COMPILE_MODES)}")
+        self.frontend, self.device, self.compile = frontend, device, compile
         self.cuda = device.type == "cuda"
         self.models = [m.to(memory_format=torch.channels_last) if self.cuda else m for m in models]
         self.metadata = [
             None if m is None else torch.from_numpy(m).to(device)
             for m in (metadata or [None] * len(models))
         ]
+        if compile == "jit" and any(m is not None for m in self.metadata):
+            raise ValueError("compile `jit` cannot trace metadata fusion models; use `torch`")
+        self.ensemble = FoldEnsemble(self.models).eval()
+        self.run = self.ensemble if compile == "none" else None
+        self.fixed_batch = 0
 
     def __call__(self, windows: torch.Tensor, owners: Sequence[tuple[int, int]] = ()) -> np.ndarray:
         """`owners`: (recording index, count) runs of the batch, for metadata fusion."""
+        return self.scores(windows, owners).cpu().numpy()
+
+    def scores(self, windows: torch.Tensor, owners: Sequence[tuple[int, int]] = ()) -> torch.Tensor:
+        """As calling the scorer, but the scores stay on the device (float32)."""
         rows = self._metadata_rows(owners) if any(m is not None for m in self.metadata) else None
+        metadata = [None if meta is None else meta[rows] for meta in self.metadata]
         with torch.inference_mode(), self._autocast():
             batch = self.frontend.normalize(windows).unsqueeze(1)
             if self.cuda:
                 batch = batch.contiguous(memory_format=torch.channels_last)
-            probs = torch.stack(
-                [
-                    m.probabilities(batch, None if meta is None else meta[rows]).float()
-                    for m, meta in zip(self.models, self.metadata)
-                ]
-            )
-            return probs.mean(dim=0).cpu().numpy()
+            if self.compile == "none":
+                return self.run(batch, metadata)
+            count = len(batch)
+            if count < self.fixed_batch:
+                batch, metadata = (
+                    _padded(batch, self.fixed_batch),
+                    [None if m is None else _padded(m, self.fixed_batch) for m in metadata],
+                )
+            if self.run is None or count > self.fixed_batch:
+                self.fixed_batch = count
+                self.run = self._compiled(batch)
+            if self.compile == "jit":
+                return self.run(batch)[:count]
+            if self.compile == "cudagraphs" and self.cuda:
+                # The graph's output buffer is overwritten by its next replay.
+                torch.compiler.cudagraph_mark_step_begin()
+                return self.run(batch, metadata)[:count].clone()
+            return self.run(batch, metadata)[:count]
+
+    def _compiled(self, example: torch.Tensor):
+        if self.compile == "jit":
+            return torch.jit.freeze(torch.jit.trace(self.ensemble, (example,)))
+        mode = "reduce-overhead" if self.compile == "cudagraphs" and self.cuda else None
+        return torch.compile(self.ensemble, mode=mode, dynamic=False)
 
     def _metadata_rows(self, owners: Sequence[tuple[int, int]]) -> torch.Tensor:
         """The recording index of each window of the batch."""
@@ -135,6 +195,54 @@ class WindowScorer:
         return contextlib.nullcontext()
 
 
+def _padded(tensor: torch.Tensor, rows: int) -> torch.Tensor:
+    """`tensor` with zero rows appended up to `rows` (a compiled model's fixed batch)."""
+    padding = tensor.new_zeros((rows - len(tensor), *tensor.shape[1:]))
+    return torch.cat([tensor, padding])
+
+
+class ScoreGather:
+    """Per recording, the scores of its windows. Scores stay on the device until SCORE_CHUNK
+    windows have gathered; then one copy to the host starts on the side stream, and the host
+    reads it only when the next one starts (or at the end), so it never waits on the GPU batch
+    by batch. On CPU the same steps are plain list operations."""
+
+    def __init__(self, copies: SideCopies, recordings: int, chunk: int = SCORE_CHUNK):
+        self.copies, self.chunk = copies, chunk
+        self.pending: list[torch.Tensor] = []
+        self.owners: list[tuple[int, int]] = []
+        self.in_flight: deque[tuple[HostCopy, list[tuple[int, int]]]] = deque()
+        self.scores: list[list[np.ndarray]] = [[] for _ in range(recordings)]
+
+    def add(self, probs: torch.Tensor, owners: Sequence[tuple[int, int]]) -> None:
+        self.pending.append(probs)
+        self.owners.extend(owners)
+        if sum(len(p) for p in self.pending) >= self.chunk:
+            self._send()
+
+    def finish(self) -> list[np.ndarray]:
+        self._send()
+        while self.in_flight:
+            self._receive()
+        return [np.concatenate(s) if s else np.zeros((0, 0), np.float32) for s in self.scores]
+
+    def _send(self) -> None:
+        if self.pending:
+            joined = self.pending[0] if len(self.pending) == 1 else torch.cat(self.pending)
+            self.in_flight.append((self.copies.to_host(joined), self.owners))
+            self.pending, self.owners = [], []
+        while len(self.in_flight) > 1:
+            self._receive()
+
+    def _receive(self) -> None:
+        copy, owners = self.in_flight.popleft()
+        scores = copy.numpy()
+        first = 0
+        for owner, count in owners:
+            self.scores[owner].append(scores[first : first + count].copy())
+            first += count
+
+
 def score_recordings(
     recordings: list[Path],
     scorer: WindowScorer,
@@ -143,10 +251,15 @@ def score_recordings(
     channel: str | int = "mix",
     block_s: float = 30.0,
 ) -> list[np.ndarray]:
-    """Per recording, its windows' scores (n_windows, n_classes), with a progress bar in the log."""
+    """Per recording, its windows' scores (n_windows, n_classes), with a progress bar in the log.
+
+    A pipeline: recordings decode in a thread pool while the device computes; blocks go to the
+    device and scores come back on a side stream (CUDA), overlapping the spectrograms and
+    inference queued on the compute stream."""
     settings = scorer.frontend.settings
-    chunks = recording_chunks(recordings, scorer, step, channel, block_s)
-    scores: list[list[np.ndarray]] = [[] for _ in recordings]
+    copies = SideCopies(scorer.device)
+    chunks = recording_chunks(recordings, scorer, step, channel, block_s, copies)
+    gather = ScoreGather(copies, len(recordings))
     hop_s = step * settings.frame_s
     total_s = sum(duration_s(p) for p in recordings)
     with tqdm(
@@ -157,16 +270,15 @@ def score_recordings(
         mininterval=30,
         ascii=True,
     ) as progress:
-        for batch, owners in full_batches(chunks, batch_size):
-            probs = scorer(batch, owners)
-            first = 0
-            for owner, count in owners:
-                scores[owner].append(probs[first : first + count])
-                first += count
+        for index, (batch, owners) in enumerate(full_batches(chunks, batch_size)):
+            if index == 0:
+                log_startup(log)
+            gather.add(scorer.scores(batch, owners), owners)
             progress.update(round(len(batch) * hop_s))
-    for index, path in enumerate(recordings):
-        log.info("%s: %d windows scored", path.name, sum(len(s) for s in scores[index]))
-    return [np.concatenate(s) if s else np.zeros((0, 0), np.float32) for s in scores]
+    scores = gather.finish()
+    for path, found in zip(recordings, scores):
+        log.info("%s: %d windows scored", path.name, len(found))
+    return scores
 
 
 def recording_chunks(
@@ -175,28 +287,17 @@ def recording_chunks(
     step: int,
     channel: str | int,
     block_s: float,
+    copies: SideCopies | None = None,
 ) -> Iterator[tuple[int, torch.Tensor]]:
-    """(recording index, window chunk) in order; decoding runs ahead in a background thread."""
+    """(recording index, window chunk) in order; recordings decode ahead in a thread pool and
+    their blocks go to the device through `copies` (a side stream on CUDA)."""
+    copies = copies or SideCopies(scorer.device)
     rate = scorer.frontend.settings.sample_rate
-
-    def decoded() -> Iterator[tuple[int, np.ndarray | None]]:
-        for index, path in enumerate(recordings):
-            for block in read_blocks(path, rate, block_s, channel):
-                yield index, block
-            yield index, None  # end of recording
-
-    blocks = prefetch(decoded(), depth=3)
-    for index in range(len(recordings)):
-        own = _blocks_until_end(blocks)
-        for windows in stream_windows(own, scorer.frontend, step, scorer.device):
+    decoded = decode_recordings(recordings, rate, block_s, channel, workers=DECODERS)
+    for index, blocks in enumerate(decoded):
+        on_device = (copies.to_device(block) for block in blocks)
+        for windows in stream_windows(on_device, scorer.frontend, step, scorer.device):
             yield index, windows
-
-
-def _blocks_until_end(blocks: Iterator[tuple[int, np.ndarray | None]]) -> Iterator[np.ndarray]:
-    for _, block in blocks:
-        if block is None:
-            return
-        yield block
 
 
 def full_batches(

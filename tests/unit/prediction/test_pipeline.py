@@ -1,0 +1,132 @@
+"""The prediction pipeline: decoding pool, side copies, scores gathered in chunks, compilation."""
+
+import logging
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from torch import nn
+
+from sonoflow.common.device import SideCopies
+from sonoflow.common.logs import log_startup_at_first_forward
+from sonoflow.corpus.audio import AudioError
+from sonoflow.corpus.audio_blocks import decode_recordings, read_blocks
+from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
+from sonoflow.prediction.predict import ScoreGather, WindowScorer, score_recordings
+
+SETTINGS = FeatureSettings(sample_rate=16000, window_s=0.5, n_fft=512, hop_length=160, n_bins=48)
+CPU = torch.device("cpu")
+
+
+def noise_recording(path, seconds, seed, rate=16000):
+    wave = 0.1 * np.random.default_rng(seed).standard_normal(int(seconds * rate))
+    sf.write(path, wave.astype(np.float32), rate)
+    return path
+
+
+def test_decode_pool_gives_each_recordings_blocks_in_order(shared_data, tmp_path):
+    paths = [noise_recording(tmp_path / f"r{i}.wav", 1 + i, i) for i in range(4)]
+    paths.insert(2, shared_data / "real-audio/rugr_drum.wav")  # 32 kHz, resampled
+    pooled = [list(blocks) for blocks in decode_recordings(paths, 16000, 0.3, workers=3, depth=2)]
+    assert len(pooled) == len(paths)
+    for path, blocks in zip(paths, pooled):
+        alone = list(read_blocks(path, 16000, 0.3))
+        assert len(blocks) == len(alone)
+        for a, b in zip(blocks, alone):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_decode_pool_raises_at_the_bad_recording_and_stops_early(tmp_path):
+    good = noise_recording(tmp_path / "good.wav", 2, 0)
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not audio at all")
+    recordings = decode_recordings([good, bad, good], 16000, 0.1, workers=2, depth=1)
+    assert sum(len(b) for b in next(recordings)) == 32000
+    with pytest.raises(AudioError, match="bad.wav: cannot read audio"):
+        list(next(recordings))
+    recordings.close()  # the pool's threads stop although their queues are full
+    long = [noise_recording(tmp_path / f"long{i}.wav", 20, i) for i in range(3)]
+    recordings = decode_recordings(long, 16000, 0.05, workers=3, depth=1)
+    next(next(recordings))
+    recordings.close()
+
+
+def test_side_copies_on_cpu_are_the_plain_tensors():
+    copies = SideCopies(CPU)
+    array = np.arange(6, dtype=np.float32)
+    np.testing.assert_array_equal(copies.to_device(array).numpy(), array)
+    np.testing.assert_array_equal(copies.to_host(torch.ones(2, 3)).numpy(), np.ones((2, 3)))
+
+
+def test_score_gather_splits_chunks_among_recordings():
+    gather = ScoreGather(SideCopies(CPU), recordings=3, chunk=5)
+    batches = [
+        (torch.arange(8.0).reshape(4, 2), [(0, 3), (1, 1)]),
+        (torch.arange(8.0, 14.0).reshape(3, 2), [(1, 3)]),
+        (torch.arange(14.0, 18.0).reshape(2, 2), [(1, 1), (2, 1)]),
+    ]
+    for probs, owners in batches:
+        gather.add(probs, owners)
+    scores = gather.finish()
+    flat = torch.arange(18.0).reshape(9, 2).numpy()
+    np.testing.assert_array_equal(scores[0], flat[:3])
+    np.testing.assert_array_equal(scores[1], flat[3:8])
+    np.testing.assert_array_equal(scores[2], flat[8:])
+
+
+class TinyDetector(nn.Module):
+    """A small convolutional detector: cheap to compile, yet convolutions, pooling and a head."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.body = nn.Sequential(
+            nn.Conv2d(1, 8, 3, padding=1),
+            nn.BatchNorm2d(8),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+        )
+        self.head = nn.Linear(8, 3)
+        self.eval()
+
+    def forward(self, x, metadata=None):
+        return self.head(self.body(x))
+
+    def probabilities(self, x, metadata=None):
+        return self(x).softmax(dim=1)
+
+
+@pytest.mark.parametrize("mode", ["torch", "jit"])
+def test_compiled_scores_equal_eager(tmp_path, mode):
+    """Two recordings, a short last batch (padded to the compiled batch): within 1e-3. One
+    small model keeps compilation cheap (torch.compile on CPU runs gcc)."""
+    recordings = [noise_recording(tmp_path / f"r{i}.wav", s, i) for i, s in enumerate((2.6, 1.1))]
+    frontend = FeatureFrontend(SETTINGS)
+    models = [TinyDetector()]
+    eager = score_recordings(recordings, WindowScorer(models, frontend, CPU), 7, batch_size=8)
+    compiled_scorer = WindowScorer(models, frontend, CPU, compile=mode)
+    compiled = score_recordings(recordings, compiled_scorer, 7, batch_size=8)
+    assert [len(s) for s in compiled] == [len(s) for s in eager] == [30, 9]
+    assert compiled_scorer.fixed_batch == 8
+    for c, e in zip(compiled, eager):
+        np.testing.assert_allclose(c, e, atol=1e-3)
+
+
+def test_unknown_compile_mode_is_named():
+    with pytest.raises(ValueError, match="compile 'tensorrt' is not one of none, torch"):
+        WindowScorer([TinyDetector()], FeatureFrontend(SETTINGS), CPU, compile="tensorrt")
+
+
+def test_startup_is_logged_at_the_first_model_batch(caplog):
+    log_startup_at_first_forward(logging.getLogger("sonoflow.test"))
+    model = TinyDetector()
+    with caplog.at_level(logging.INFO, logger="sonoflow.test"):
+        nn.Identity()(torch.zeros(1))  # not a model: no line
+        assert not caplog.records
+        model(torch.zeros(2, 1, 8, 8))
+        model(torch.zeros(2, 1, 8, 8))
+    (record,) = caplog.records
+    assert record.getMessage().startswith("start-up: ")
+    assert record.getMessage().endswith(" s from process start to first batch")

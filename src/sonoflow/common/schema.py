@@ -56,6 +56,7 @@ SECTIONS = {
     "dataset": ("datasets", "additionalProperties"),
     "features": ("features", "additionalProperties"),
     "model": ("models", "additionalProperties"),
+    "evaluation": ("evaluation",),
 }
 
 
@@ -69,9 +70,9 @@ def section_schema(section: str) -> dict:
 
 def section_with_defaults(section: str, value: dict, key: str | None = None) -> dict:
     """A copy of one config section (`corpus`, a `datasets` entry as `dataset`, a `features`
-    entry as `features`, a `models` entry as `model`), checked and with defaults filled in,
-    for library callers that give only a few keys. Errors name `key` (default: the section)
-    and the key path below it."""
+    entry as `features`, a `models` entry as `model`, `evaluation`), checked and with defaults
+    filled in, for library callers that give only a few keys. Errors name `key` (default: the
+    section) and the key path below it."""
     validator = validator_with_defaults(section_schema(section))
     filled = copy.deepcopy(value)
     errors = list(validator.iter_errors(filled))

@@ -9,7 +9,9 @@ import pytest
 from sonoflow.evaluation.benchmark import (
     ALL,
     MACRO,
+    add_rates,
     average_precision,
+    compare,
     evaluate_scores,
     read_ground_truth,
     segment_counts,
@@ -31,6 +33,10 @@ SETTINGS = {
     "event_extent": "window",
     "merge_gap_s": 0.0,
     "min_duration_s": 0.0,
+    "median_filter_s": 0.0,  # thresholding alone: the post-processing has tests of its own
+    "threshold_low_ratio": 1.0,
+    "refine_boundaries": False,
+    "max_duration_s": None,
     "hop_s": 1.0,
 }
 
@@ -137,3 +143,20 @@ def test_ground_truth_quality_column_is_optional(shared_data):
     tables = shared_data / "raven-tables"
     truth = read_ground_truth(tables, ["MSD-0003_20180427_2minstart00"], "Species")
     assert len(truth) == 9 and set(truth["quality"]) == {""}
+
+
+def test_iou_and_collar_counts_side_by_side():
+    ref = truth_rows("a", [(0.0, 1.0), (5.0, 5.2)], ["A", "A"])
+    # the first pair overlaps well (IoU 0.7) but its onset is 0.3 s off: IoU match only;
+    # the second has IoU 0.29 but onset and offset within 0.2 s: collar match only
+    estimated = np.array([[0.3, 1.0], [5.1, 5.35]])
+    for mode in ("iou", "collar"):
+        counts = compare(ref, estimated, {**SETTINGS, "match": mode}, 10.0)
+        assert (counts["iou_tp"], counts["iou_fp"], counts["iou_fn"]) == (1, 1, 1)
+        assert (counts["collar_tp"], counts["collar_fp"], counts["collar_fn"]) == (1, 1, 1)
+        assert counts["tp"] == counts[f"{mode}_tp"]
+    iou_only = np.array([[0.3, 1.0]])
+    counts = compare(ref, iou_only, SETTINGS, 10.0)
+    assert (counts["iou_tp"], counts["collar_tp"], counts["collar_fp"]) == (1, 0, 1)
+    rates = add_rates(pd.DataFrame([counts]))
+    assert rates.loc[0, "iou_f1"] == pytest.approx(2 / 3) and rates.loc[0, "collar_f1"] == 0

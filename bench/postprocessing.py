@@ -62,10 +62,11 @@ def load_run(run: Path, experiment: str, benchmark: str):
     annotations = config["benchmarks"][benchmark].get("annotations")
     if config["benchmarks"][benchmark]["recordings"] == "demo":
         annotations = run / "results/demo_corpus/benchmark/annotations"
-    labels = config["corpus"]["labels"]
+    corpus = section_with_defaults("corpus", config.get("corpus", {}))
     truth = read_ground_truth(
-        annotations, list(scores["recording"].unique()), config["corpus"]["label_column"]
+        annotations, list(scores["recording"].unique()), corpus["label_column"]
     )
+    labels = corpus["labels"]
     return scores, truth, labels, {**evaluation, "hop_s": hop_s}
 
 

@@ -3,12 +3,13 @@ climb with the threshold."""
 
 import numpy as np
 import pandas as pd
+import pytest
 from workflow_helpers import TINY_CONFIG
 
 from sonoflow.common.schema import section_with_defaults
 from sonoflow.evaluation.benchmark import ALL, evaluate_scores, read_ground_truth
 
-EXPERIMENT = "default.mel32.tiny"
+EXPERIMENTS = ("default.mel32.tiny", "default.mel32.tiny_b")
 
 
 def test_metrics_and_leaderboard_report_collar_f1_beside_iou_f1(tiny_local_run):
@@ -24,10 +25,11 @@ def test_metrics_and_leaderboard_report_collar_f1_beside_iou_f1(tiny_local_run):
     assert {"iou_f1", "collar_f1", "onset_error_ms", "offset_error_ms"} <= set(board.columns)
 
 
-def test_false_positives_do_not_rise_with_the_threshold(tiny_local_run):
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_false_positives_do_not_rise_with_the_threshold(tiny_local_run, experiment):
     project = tiny_local_run
     scores = pd.concat(
-        [pd.read_parquet(p) for p in (project / f"results/predictions/{EXPERIMENT}/demo").iterdir()]
+        [pd.read_parquet(p) for p in (project / f"results/predictions/{experiment}/demo").iterdir()]
     )
     truth = read_ground_truth(
         project / "results/demo_corpus/benchmark/annotations",

@@ -1,4 +1,4 @@
-"""Evaluation settings for tests: one-second windows, IoU matching, no post-processing."""
+"""Evaluation settings for tests: one-second windows, IoU matching, thresholding alone."""
 
 SETTINGS = {
     "thresholds": [0.5],
@@ -11,5 +11,9 @@ SETTINGS = {
     "event_extent": "window",
     "merge_gap_s": 0.0,
     "min_duration_s": 0.0,
+    "median_filter_s": 0.0,  # thresholding alone: the post-processing has tests of its own
+    "threshold_low_ratio": 1.0,
+    "refine_boundaries": False,
+    "max_duration_s": None,
     "hop_s": 1.0,
 }

@@ -58,6 +58,7 @@ SECTIONS = {
     "features": ("features", "additionalProperties"),
     "model": ("models", "additionalProperties"),
     "benchmark": ("benchmarks", "additionalProperties"),
+    "evaluation": ("evaluation",),
 }
 
 
@@ -72,7 +73,7 @@ def section_schema(section: str) -> dict:
 def section_with_defaults(section: str, value: dict, key: str | None = None) -> dict:
     """A copy of one config section (`corpus`, `demo`, a `datasets` entry as `dataset`, a
     `features` entry as `features`, a `models` entry as `model`, a `benchmarks` entry as
-    `benchmark`), checked and with defaults
+    `benchmark`, `evaluation`), checked and with defaults
     filled in, for library callers that give only a few keys. Errors name `key` (default: the
     section) and the key path below it."""
     validator = validator_with_defaults(section_schema(section))

@@ -1,8 +1,11 @@
 """Evaluation on CPU: thresholds -> events -> one-to-one matching -> metrics.
 
+Scores become events through the post-processing of `events` (median filter, hysteresis,
+merging, duration limits, boundary refinement) at every threshold of the sweep.
 Per threshold and class (plus micro `all` and macro `macro`): TP, FP, FN, precision, recall,
-F1, mean onset and offset errors of matched pairs, recall per annotation quality, correlation
-of per-tape call counts, segment-based F1; over the threshold sweep: average precision and
+F1 under the configured `match`, the same under each matcher (`iou_*`, `collar_*`), mean
+onset and offset errors of matched pairs, recall per annotation quality, correlation of
+per-tape call counts, segment-based F1; over the threshold sweep: average precision and
 the best-F1 threshold. A tape is one benchmark recording.
 
 Undefined rates follow sed_eval: precision without detections and recall without reference
@@ -13,18 +16,37 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sonoflow.common.schema import section_with_defaults
 from sonoflow.corpus.raven import write_selection_table
-from sonoflow.evaluation.events import detect_events, window_spans
-from sonoflow.evaluation.matching import match
+from sonoflow.evaluation.events import (
+    PostProcessing,
+    ScoreTrack,
+    score_track,
+    track_events,
+    window_spans,
+)
+from sonoflow.evaluation.matching import MODES, eligible_pairs, iou_matrix, largest_matching
 
 ALL, MACRO = "all", "macro"
 COUNTS = ["tp", "fp", "fn", "n_reference", "n_detected", "seg_tp", "seg_fp", "seg_fn"]
+
+
+@cache
+def _defaults() -> dict:
+    return section_with_defaults("evaluation", {})
+
+
+def with_defaults(settings: dict) -> dict:
+    """`settings` (an `evaluation` section, plus `hop_s`) with the schema's defaults for the
+    keys it lacks, for library callers that give only a few."""
+    return {**_defaults(), **settings}
 
 
 def sweep_thresholds(settings: dict) -> list[float]:
@@ -33,10 +55,9 @@ def sweep_thresholds(settings: dict) -> list[float]:
     return sorted({round(float(t), 6) for t in [*settings["thresholds"], *sweep]})
 
 
-def recording_events(
-    windows: pd.DataFrame, labels: list[str], settings: dict, threshold: float
-) -> dict[str, np.ndarray]:
-    """Per class, the (start, end, score) events of one recording's window scores."""
+def recording_tracks(windows: pd.DataFrame, labels: list[str], settings: dict) -> dict:
+    """Per class, the smoothed score track of one recording's windows."""
+    settings = with_defaults(settings)
     spans = window_spans(
         windows["start_s"].to_numpy(),
         windows["end_s"].to_numpy(),
@@ -44,15 +65,24 @@ def recording_events(
         settings["event_extent"],
     )
     return {
-        label: detect_events(
-            spans,
-            windows[label].to_numpy(),
-            threshold,
-            settings["merge_gap_s"],
-            settings["min_duration_s"],
+        label: score_track(
+            spans, windows[label].to_numpy(), settings["hop_s"], settings["median_filter_s"]
         )
         for label in labels
     }
+
+
+def events_at(tracks: dict[str, ScoreTrack], threshold: float, settings: dict) -> dict:
+    """Per class, the (start, end, score) events of a recording's tracks at `threshold`."""
+    post = PostProcessing.from_settings(with_defaults(settings))
+    return {label: track_events(track, threshold, post) for label, track in tracks.items()}
+
+
+def recording_events(
+    windows: pd.DataFrame, labels: list[str], settings: dict, threshold: float
+) -> dict[str, np.ndarray]:
+    """Per class, the (start, end, score) events of one recording's window scores."""
+    return events_at(recording_tracks(windows, labels, settings), threshold, settings)
 
 
 @dataclass
@@ -70,6 +100,7 @@ def evaluate_scores(
 ) -> Evaluation:
     """Metrics over the threshold sweep; Raven tables of the events at the configured
     thresholds when `events_dir` is given."""
+    settings = with_defaults(settings)
     truth = truth[truth["label"].isin(labels)]
     recordings = list(dict.fromkeys(scores["recording"]))
     bands = {lab: _band(truth[truth["label"] == lab]) for lab in labels}
@@ -79,8 +110,9 @@ def evaluate_scores(
         windows = scores[scores["recording"] == recording]
         reference = truth[truth["recording"] == recording]
         duration = float(windows["end_s"].max()) if len(windows) else 0.0
+        tracks = recording_tracks(windows, labels, settings)
         for threshold in sweep_thresholds(settings):
-            events = recording_events(windows, labels, settings, threshold)
+            events = events_at(tracks, threshold, settings)
             for lab in labels:
                 ref = reference[reference["label"] == lab]
                 rows.append(
@@ -102,9 +134,18 @@ def evaluate_scores(
 
 
 def compare(ref: pd.DataFrame, estimated: np.ndarray, settings: dict, duration: float) -> dict:
-    """Counts of one recording and class: events, matched-pair errors, qualities, segments."""
+    """Counts of one recording and class: events (by `match`, and by each matching mode as
+    `iou_*` and `collar_*`), matched-pair errors, qualities, segments."""
+    settings = with_defaults(settings)
     ref_spans = ref[["start_s", "end_s"]].to_numpy(dtype=float)
-    pairs = match(ref_spans, estimated, settings)
+    iou = iou_matrix(ref_spans, estimated)
+    by_mode = {
+        mode: largest_matching(
+            eligible_pairs(ref_spans, estimated, {**settings, "match": mode}), iou
+        )
+        for mode in MODES
+    }
+    pairs = by_mode[settings["match"]]
     matched_ref = [r for r, _, _ in pairs]
     est_idx = [c for _, c, _ in pairs]
     onset_err = np.abs(ref_spans[matched_ref, 0] - estimated[est_idx, 0]).sum() if pairs else 0.0
@@ -123,6 +164,10 @@ def compare(ref: pd.DataFrame, estimated: np.ndarray, settings: dict, duration: 
         "seg_fp": seg_fp,
         "seg_fn": seg_fn,
     }
+    for mode, found in by_mode.items():
+        out[f"{mode}_tp"] = len(found)
+        out[f"{mode}_fp"] = len(estimated) - len(found)
+        out[f"{mode}_fn"] = len(ref_spans) - len(found)
     # grades are integers from the annotation reader (missing: <NA>), or any text
     qualities = (
         ref["quality"].astype("string").fillna("").to_numpy(dtype=str) if "quality" in ref else []
@@ -180,6 +225,10 @@ def add_rates(counts: pd.DataFrame) -> pd.DataFrame:
     out = counts.copy()
     out["precision"], out["recall"], out["f1"] = _rates(out["tp"], out["fp"], out["fn"])
     _, _, out["segment_f1"] = _rates(out["seg_tp"], out["seg_fp"], out["seg_fn"])
+    for mode in MODES:
+        out[f"{mode}_precision"], out[f"{mode}_recall"], out[f"{mode}_f1"] = _rates(
+            out[f"{mode}_tp"], out[f"{mode}_fp"], out[f"{mode}_fn"]
+        )
     if "onset_error_sum_s" in out:
         matched = out["tp"].where(out["tp"] > 0)
         out["onset_error_ms"] = 1000 * out.pop("onset_error_sum_s") / matched
@@ -222,6 +271,7 @@ def _macro(table: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
         for c in classes.columns
         if c in ("precision", "recall", "f1", "segment_f1", "onset_error_ms", "offset_error_ms")
         or c.startswith("recall_quality_")
+        or c in {f"{m}_{rate}" for m in MODES for rate in ("precision", "recall", "f1")}
     ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN classes give NaN

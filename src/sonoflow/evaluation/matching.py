@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+MODES = ("iou", "collar")
+
 
 def iou_matrix(reference: np.ndarray, estimated: np.ndarray) -> np.ndarray:
     """IoU of every (reference, estimated) pair of (start, end) intervals."""

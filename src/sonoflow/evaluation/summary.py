@@ -24,12 +24,14 @@ def collect_metrics(paths: list[str | Path]) -> pd.DataFrame:
 
 
 def leaderboard(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Best overall F1 per experiment x benchmark, with the threshold that gives it, the average
-    precision over the sweep, and the F1 of a detector that fires everywhere (threshold 0)."""
+    """Best overall F1 per experiment x benchmark, with the threshold that gives it, IoU and
+    collar F1 and the onset and offset errors there, the average precision over the sweep,
+    and the F1 of a detector that fires everywhere (threshold 0)."""
     overall = metrics[(metrics["class"] == "all") & metrics["f1"].notna()].reset_index(drop=True)
     best = overall.loc[overall.groupby(["experiment", "benchmark"])["f1"].idxmax()]
+    columns = ["precision", "recall", "f1", "iou_f1", "collar_f1", "onset_error_ms"]
     board = best[
-        ["experiment", "benchmark", "threshold", "precision", "recall", "f1", "average_precision"]
+        ["experiment", "benchmark", "threshold", *columns, "offset_error_ms", "average_precision"]
     ].rename(columns={"threshold": "best_threshold"})
     everywhere = overall[overall["threshold"] == 0].set_index(["experiment", "benchmark"])["f1"]
     board["f1_fire_everywhere"] = [

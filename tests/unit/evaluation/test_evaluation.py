@@ -10,7 +10,9 @@ from evaluation_helpers import SETTINGS
 from sonoflow.evaluation.benchmark import (
     ALL,
     MACRO,
+    add_rates,
     average_precision,
+    compare,
     evaluate_scores,
     segment_counts,
 )
@@ -117,3 +119,57 @@ def test_segment_counts_agree_with_sed_eval():
             metric.evaluate(events(ref), events(est))
         counts = metric.class_wise["x"]
         assert tuple(totals) == (counts["Ntp"], counts["Nfp"], counts["Nfn"])
+
+
+def test_iou_and_collar_counts_side_by_side():
+    ref = truth_rows("a", [(0.0, 1.0), (5.0, 5.2)], ["A", "A"])
+    # the first pair overlaps well (IoU 0.7) but its onset is 0.3 s off: IoU match only;
+    # the second has IoU 0.29 but onset and offset within 0.2 s: collar match only
+    estimated = np.array([[0.3, 1.0], [5.1, 5.35]])
+    for mode in ("iou", "collar"):
+        counts = compare(ref, estimated, {**SETTINGS, "match": mode}, 10.0)
+        assert (counts["iou_tp"], counts["iou_fp"], counts["iou_fn"]) == (1, 1, 1)
+        assert (counts["collar_tp"], counts["collar_fp"], counts["collar_fn"]) == (1, 1, 1)
+        assert counts["tp"] == counts[f"{mode}_tp"]
+    iou_only = np.array([[0.3, 1.0]])
+    counts = compare(ref, iou_only, SETTINGS, 10.0)
+    assert (counts["iou_tp"], counts["collar_tp"], counts["collar_fp"]) == (1, 0, 1)
+    rates = add_rates(pd.DataFrame([counts]))
+    assert rates.loc[0, "iou_f1"] == pytest.approx(2 / 3) and rates.loc[0, "collar_f1"] == 0
+
+
+def flickering_detector(seed=0, calls=40, hop=0.1, duration=300.0):
+    """Scores of a detector that finds every call but whose scores flicker inside it: each
+    window inside a call scores 0.97 or, one time in three, somewhere in [0.45, 0.85]."""
+    rng = np.random.default_rng(seed)
+    onsets = np.sort(rng.choice(np.arange(2, duration - 4, 4.0), calls, replace=False))
+    onsets += rng.uniform(0, 1, calls)
+    lengths = rng.uniform(0.6, 1.5, calls)
+    starts = np.arange(0, duration - 1, hop)
+    centres = starts + 0.5
+    inside = ((centres[:, None] >= onsets) & (centres[:, None] <= onsets + lengths)).any(axis=1)
+    flicker = rng.random(len(starts)) < 1 / 3
+    score = np.where(inside, np.where(flicker, rng.uniform(0.45, 0.85, len(starts)), 0.97), 0.02)
+    scores = pd.DataFrame({"recording": "a", "start_s": starts, "end_s": starts + 1, "call": score})
+    truth = truth_rows("a", list(zip(onsets, onsets + lengths)), [""] * calls)
+    return scores, truth
+
+
+def test_false_positives_do_not_rise_with_the_threshold_with_hysteresis():
+    scores, truth = flickering_detector()
+    thresholds = np.round(np.arange(0.3, 0.951, 0.05), 2).tolist()
+    sweep = {"thresholds": thresholds, "sweep_steps": 0, "hop_s": 0.1, "min_iou": 0.4}
+
+    def false_positives(settings):
+        metrics = evaluate_scores(scores, truth, ["call"], {**SETTINGS, **sweep, **settings})
+        return metrics.metrics.query("`class` == 'call'")["fp"].to_numpy()
+
+    def largest_rise(fp):
+        return max(fp[j] - fp[i] for i in range(len(fp)) for j in range(i, len(fp)))
+
+    plain = false_positives({"event_extent": "centre"})  # thresholding alone fragments calls
+    assert largest_rise(plain) > 20
+    # dips to 0.45 in calls of 6 to 15 windows: a median over 3 windows and a lower threshold
+    # of half the threshold (the demo's defaults, no filter and 0.8, are for short calls)
+    post = {"median_filter_s": 0.3, "threshold_low_ratio": 0.5, "refine_boundaries": True}
+    assert largest_rise(false_positives({"event_extent": "centre", **post})) <= 3

@@ -1,0 +1,50 @@
+"""Events on the tiny demo run: collar F1 beside IoU F1, and false positives that do not
+climb with the threshold."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from workflow_helpers import TINY_CONFIG
+
+from sonoflow.common.schema import section_with_defaults
+from sonoflow.evaluation.benchmark import ALL, evaluate_scores
+from sonoflow.evaluation.ground_truth import ground_truth_settings, read_ground_truth
+
+EXPERIMENTS = ("default.mel32.tiny", "default.mel32.tiny_b")
+
+
+def test_metrics_and_leaderboard_report_collar_f1_beside_iou_f1(tiny_local_run):
+    metrics = pd.read_csv(tiny_local_run / "results/metrics.csv")
+    for mode in ("iou", "collar"):
+        assert {f"{mode}_{c}" for c in ("tp", "fp", "fn", "precision", "recall", "f1")} <= set(
+            metrics.columns
+        )
+    overall = metrics[metrics["class"] == ALL]
+    assert overall["iou_f1"].fillna(-1).equals(overall["f1"].fillna(-1))  # match: iou
+    assert overall["collar_f1"].dropna().between(0, 1).all()
+    board = pd.read_csv(tiny_local_run / "results/leaderboard.csv")
+    assert {"iou_f1", "collar_f1", "onset_error_ms", "offset_error_ms"} <= set(board.columns)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_false_positives_do_not_rise_with_the_threshold(tiny_local_run, experiment):
+    project = tiny_local_run
+    scores = pd.concat(
+        [pd.read_parquet(p) for p in (project / f"results/predictions/{experiment}/demo").iterdir()]
+    )
+    demo = project / "results/demo_corpus/benchmark"
+    bench = section_with_defaults("benchmark", TINY_CONFIG["benchmarks"]["demo"])
+    reader = ground_truth_settings("demo", bench, section_with_defaults("corpus", {}))
+    truth = read_ground_truth(demo / "audio", demo / "annotations", reader).annotations
+    settings = {
+        **section_with_defaults("evaluation", TINY_CONFIG["evaluation"]),
+        "thresholds": np.round(np.arange(0.3, 0.951, 0.05), 2).tolist(),
+        "sweep_steps": 0,
+        "hop_s": TINY_CONFIG["benchmarks"]["demo"]["hop_s"],
+    }
+    metrics = evaluate_scores(scores, truth, ["hum", "chirp"], settings).metrics
+    fp = metrics[metrics["class"] == ALL].set_index("threshold")["fp"].to_numpy()
+    assert len(fp) == 14
+    # the largest rise of false positives from any threshold to any higher one
+    rise = max(fp[j] - fp[i] for i in range(len(fp)) for j in range(i, len(fp)))
+    assert rise <= 3, fp

@@ -59,9 +59,11 @@ class ClipBatches:
         self.epoch = 0  # set by the training loop
         at = store.device  # clip tables live where windows are cut
         position = {name: i for i, name in enumerate(store.recordings)}
-        self.recording = torch.tensor(clips["recording"].astype(str).map(position).to_numpy())
+        self.recording = torch.from_numpy(
+            clips["recording"].astype(str).map(position).to_numpy(np.int64, copy=True)
+        )
         self.recording = self.recording.to(at)
-        span = torch.from_numpy(clips[["start_s", "end_s"]].to_numpy(np.float64)).to(at)
+        span = torch.from_numpy(clips[["start_s", "end_s"]].to_numpy(np.float64, copy=True)).to(at)
         self.start_s, self.end_s = span[:, 0], span[:, 1]
         self.label = torch.from_numpy(self.targets.astype(np.int64)).to(at)
         noise = clips["label"].to_numpy() == NOISE
@@ -107,7 +109,7 @@ class ClipBatches:
                 len(self.noise), clip.shape, generator=self.cut_generator, device=clip.device
             )
             noise = self._cut(self.noise[picked], aug["time_shift"]["enabled"])
-            noise = noise.to(self.device, non_blocking=True)
+            noise = self._to_device(noise)
         windows = self._to_device(windows)
         if aug:
             windows = self._augment(windows, noise, self.is_noise[clip].to(self.device))

@@ -57,6 +57,8 @@ def choose_lr(
     """Run the range test on a copy of the weights; the model is left as it was."""
     saved = copy.deepcopy(model.state_dict())
     optimizer = torch.optim.AdamW(model.parameters(), lr=1.0, weight_decay=config["weight_decay"])
+    if not len(batches):
+        raise ValueError("lr: auto needs at least one training batch")
     batches = itertools.chain.from_iterable(itertools.repeat(batches))  # pass after pass
     model.train()
 

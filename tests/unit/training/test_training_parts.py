@@ -9,8 +9,10 @@ from torch import nn
 
 from sonoflow.models.build import build_model
 from sonoflow.models.config import model_with_defaults
+from sonoflow.training import frame_store
 from sonoflow.training.augment import mix_noise, mixup, random_gain, spec_augment
 from sonoflow.training.clip_windows import oversampling_factors
+from sonoflow.training.frame_store import resolve_input
 from sonoflow.training.loaders import train_order
 from sonoflow.training.losses import FocalLoss, balanced_weights, build_loss
 from sonoflow.training.lr_range_test import lr_range_test
@@ -158,3 +160,17 @@ def test_oversampling_draws_rare_classes_more_often():
     drawn = targets[order().numpy()]
     assert len(drawn) == 180 and batches == 18  # 90 + 10 * 9 draws
     assert 0.4 < (drawn == 1).mean() < 0.6
+
+
+def test_input_placement_falls_back_cleanly(monkeypatch):
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert resolve_input("pinned", cpu, 10) == "device"  # pinning needs CUDA: host memory
+    assert resolve_input("auto", cpu, 10) == "device"
+    assert resolve_input("auto", cpu, 10**18) == "mmap"  # larger than the host's memory
+    assert resolve_input("mmap", cpu, 10) == "mmap"
+    with pytest.raises(ValueError, match="model key input: 'gpu'"):
+        resolve_input("gpu", cpu, 10)
+    monkeypatch.setattr(frame_store, "free_bytes", lambda device: 100)  # free device memory
+    assert resolve_input("auto", cuda, 40) == "device"
+    assert resolve_input("auto", cuda, 60) == "pinned"  # more than half of what is free
+    assert resolve_input("pinned", cuda, 10) == "pinned"

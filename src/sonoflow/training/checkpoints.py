@@ -54,10 +54,10 @@ def fingerprint(*parts: object) -> str:
 
 
 def rng_states(loader_generator: torch.Generator) -> dict:
-    """Torch's global state (dropout, mixup) and the loader's (batch order, sampling).
+    """Torch's global state (dropout) and the training order's (shuffling, oversampling).
 
-    Per-window augmentation draws from generators seeded by (seed, epoch, clip), so it has
-    no state of its own to keep.
+    Augmentation and mixup draw from generators seeded by (seed, epoch), so they have no
+    state of their own to keep.
     """
     states = {"torch": torch.get_rng_state(), "loader": loader_generator.get_state()}
     if torch.cuda.is_available():

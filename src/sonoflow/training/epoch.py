@@ -1,18 +1,20 @@
-"""One pass over a loader: a training epoch (with an optimiser) or a validation pass."""
+"""One pass over batches: a training epoch (with an optimiser) or a validation pass.
+
+Losses and predictions stay on the device during the pass and are read once at its end, so
+no step waits for the device."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import torch
 from sklearn.metrics import f1_score
 from timm.scheduler import CosineLRScheduler
 from torch import nn
-from torch.utils.data import DataLoader
 
 from sonoflow.models.detector import Detector
-from sonoflow.training.augment import mixup
 from sonoflow.training.checkpoints import StopSignal
 from sonoflow.training.schedule import set_next_rate
 
@@ -42,7 +44,7 @@ def one_hot_targets(y: torch.Tensor, model: Detector, device: torch.device) -> t
 
 def run_epoch(
     model: Detector,
-    loader: DataLoader,
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
     loss_fn: nn.Module,
     device: torch.device,
     multi_label: bool,
@@ -52,25 +54,28 @@ def run_epoch(
     updates_done: int = 0,
     stop: StopSignal | None = None,
     frozen: bool = False,
-    mixup_alpha: float = 0.0,
+    mix: Callable | None = None,
     grad_clip: float = 0.0,
 ) -> dict:
     """One pass; trains when an optimizer is given. Returns loss, accuracy, macro-F1, samples.
 
-    `updates_done` counts the optimizer's updates before this pass, for `scheduler`.
+    `updates_done` counts the optimizer's updates before this pass, for `scheduler`;
+    `mix(x, targets, meta)` mixes training batches (mixup).
     """
     training = optimizer is not None
     model.train(training)
     if frozen:
         model.backbone.eval()  # a frozen backbone keeps its normalisation statistics too
-    total_loss, predicted, truth = 0.0, [], []
+    # float64 on the device: the sum a Python float would give, without a sync per step
+    total_loss = torch.zeros((), dtype=torch.float64, device=device)
+    predicted, truth = [], []
     with torch.set_grad_enabled(training):
-        for x, meta, y in loader:
+        for x, meta, y in batches:
             x = x.to(device, non_blocking=True, memory_format=precision.memory_format)
             meta = meta.to(device, non_blocking=True)
             targets = one_hot_targets(y, model, device)
-            if training and mixup_alpha > 0:
-                x, targets, meta = mixup(x, targets, meta, mixup_alpha)
+            if training and mix is not None:
+                x, targets, meta = mix(x, targets, meta)
             with precision.autocast():
                 logits = model(x, meta)
                 loss = loss_fn(logits.float(), targets)
@@ -87,13 +92,13 @@ def run_epoch(
                     set_next_rate(scheduler, updates_done)
                 if stop is not None:
                     stop.check()
-            total_loss += float(loss.detach()) * len(y)
+            total_loss += loss.detach().double() * len(y)
             if multi_label:
-                predicted.append((logits.float().sigmoid() > 0.5).cpu())
+                predicted.append(logits.detach().float().sigmoid() > 0.5)
             else:
-                predicted.append(logits.argmax(1).cpu())
+                predicted.append(logits.detach().argmax(1))
             truth.append(y)
-    predicted, truth = torch.cat(predicted).numpy(), torch.cat(truth).numpy()
+    predicted, truth = torch.cat(predicted).cpu().numpy(), torch.cat(truth).cpu().numpy()
     if multi_label:
         truth = np.eye(predicted.shape[1], dtype=bool)[truth]
         accuracy = float((predicted == truth).all(axis=1).mean())
@@ -101,7 +106,7 @@ def run_epoch(
         accuracy = float((predicted == truth).mean())
     macro_f1 = float(f1_score(truth, predicted, average="macro", zero_division=0))
     return {
-        "loss": total_loss / len(truth),
+        "loss": float(total_loss) / len(truth),
         "accuracy": accuracy,
         "macro_f1": macro_f1,
         "samples": len(truth),

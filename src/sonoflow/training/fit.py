@@ -1,6 +1,6 @@
 """Training one model on given clips (one fold, or one tuning trial), in named steps:
 
-- set-up (`_set_up`): seeds, data (clip windows, loaders), model, loss, the run's fingerprint;
+- set-up (`_set_up`): seeds, data (frames in memory, batches), model, loss, the run's fingerprint;
 - resume or learning-rate choice (`_start`): continue a checkpoint of this very run, or start
   afresh at the configured rate or one a range test chooses; the optimiser and its schedule;
 - the epoch loop (`_epoch_loop`): per epoch a training pass and a validation pass
@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -23,7 +24,6 @@ import pandas as pd
 import torch
 from timm.scheduler import CosineLRScheduler
 from torch import nn
-from torch.utils.data import DataLoader
 
 from sonoflow.common.atomic import write_csv
 from sonoflow.common.device import pick_device
@@ -42,7 +42,7 @@ from sonoflow.training.checkpoints import (
     rng_states,
     save_checkpoint,
 )
-from sonoflow.training.clip_windows import ClipWindows
+from sonoflow.training.clip_batches import ClipBatches
 from sonoflow.training.epoch import Precision, run_epoch
 from sonoflow.training.loaders import loaders
 from sonoflow.training.losses import build_loss, class_counts
@@ -84,11 +84,9 @@ class _Run:
     device: torch.device
     classes: list[str]
     encoder: dict | None  # the metadata encoder of fusion models
-    train_set: ClipWindows
-    val_set: ClipWindows
-    generator: torch.Generator  # the training loader's: batch order and sampling
-    train_loader: DataLoader
-    val_loader: DataLoader
+    generator: torch.Generator  # the training order's: shuffling and oversampling
+    train_batches: ClipBatches
+    val_batches: ClipBatches
     precision: Precision
     model: Detector
     loss_fn: nn.Module
@@ -128,9 +126,9 @@ def fit(
     log.info(
         "on %s: %d train clips (%d per epoch), %d validation clips, lr %.3g, from epoch %d",
         run.device,
-        len(run.train_set),
-        len(run.train_loader) * int(run.config["batch_size"]),
-        len(run.val_set),
+        run.train_batches.clips,
+        len(run.train_batches) * int(run.config["batch_size"]),
+        run.val_batches.clips,
         progress["lr"],
         progress["epoch"] + 1,
     )
@@ -147,8 +145,8 @@ def fit(
         lr=progress["lr"],
         meta=meta,
         device=run.device.type,
-        train_clips=len(run.train_set),
-        val_clips=len(run.val_set),
+        train_clips=run.train_batches.clips,
+        val_clips=run.val_batches.clips,
         resumed_after_epoch=resumed["epoch"] if resumed else None,
     )
 
@@ -172,19 +170,17 @@ def _set_up(
     cache = SpectrogramCache(cache_dir, settings)
     classes = class_names(labels)
     encoder, vectors = _metadata_vectors(config, train_clips, val_clips, metadata_csv)
-    train_set = ClipWindows(
-        train_clips, cache, frontend, classes, config["augment"], seed=seed, metadata=vectors
-    )
-    val_set = ClipWindows(val_clips, cache, frontend, classes, metadata=vectors)
     generator = torch.Generator().manual_seed(seed)
-    train_loader, val_loader = loaders(train_set, val_set, config, device, generator)
+    train_batches, val_batches = loaders(
+        train_clips, val_clips, cache, frontend, classes, config, device, generator, seed, vectors
+    )
     precision = Precision(device, config["precision"], config["channels_last"])
     shape = (settings.n_bins, settings.frames_per_window)
     model = build_model(
         config, len(classes), shape, metadata_width=encoder["width"] if encoder else 0
     )
     model = model.to(device, memory_format=precision.memory_format)
-    loss_fn = build_loss(config, class_counts(train_set.targets, len(classes))).to(device)
+    loss_fn = build_loss(config, class_counts(train_batches.targets, len(classes))).to(device)
     run_id = fingerprint(
         config,
         features,
@@ -200,11 +196,9 @@ def _set_up(
         device,
         classes,
         encoder,
-        train_set,
-        val_set,
         generator,
-        train_loader,
-        val_loader,
+        train_batches,
+        val_batches,
         precision,
         model,
         loss_fn,
@@ -241,7 +235,7 @@ def _start(
         progress = resumed["progress"]
     elif config["lr"] == "auto":
         progress["lr"], curve = choose_lr(
-            run.model, run.train_loader, run.loss_fn, run.device, run.precision, config
+            run.model, run.train_batches, run.loss_fn, run.device, run.precision, config
         )
         if plot_dir is not None:
             write_csv(Path(plot_dir) / "lr_range_test.csv", curve)
@@ -249,7 +243,7 @@ def _start(
     else:
         progress["lr"] = float(config["lr"])
     optimizer, scheduler = optimizer_and_schedule(
-        run.model, config, progress["lr"], len(run.train_loader)
+        run.model, config, progress["lr"], len(run.train_batches)
     )
     if resumed:
         run.model.load_state_dict(resumed["model"])
@@ -298,27 +292,28 @@ def _train_epoch(
     frozen = epoch <= config["freeze_epochs"]
     for parameter in run.model.backbone.parameters():
         parameter.requires_grad_(not frozen)
-    run.train_set.epoch = epoch
+    run.train_batches.epoch = epoch
     lrs = [group["lr"] for group in optimizer.param_groups]  # (backbone, head)
     mixup = config["augment"]["mixup"]
+    mix = functools.partial(run.train_batches.mixup, alpha=mixup["alpha"])
     common = {"multi_label": config["multi_label"], "precision": run.precision}
     started = time.perf_counter()
     train = run_epoch(
         run.model,
-        run.train_loader,
+        run.train_batches,
         run.loss_fn,
         run.device,
         **common,
         optimizer=optimizer,
         scheduler=scheduler,
-        updates_done=(epoch - 1) * len(run.train_loader),
+        updates_done=(epoch - 1) * len(run.train_batches),
         stop=stop,
         frozen=frozen,
-        mixup_alpha=mixup["alpha"] if mixup["enabled"] else 0,
+        mix=mix if mixup["enabled"] else None,
         grad_clip=config["grad_clip"],
     )
     seconds = time.perf_counter() - started
-    val = run_epoch(run.model, run.val_loader, run.loss_fn, run.device, **common)
+    val = run_epoch(run.model, run.val_batches, run.loss_fn, run.device, **common)
     samples = train.pop("samples")
     val.pop("samples")
     row = {"epoch": epoch}

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
 
 from sonoflow.models.detector import Detector
+from sonoflow.training.clip_batches import ClipBatches
 from sonoflow.training.epoch import Precision, one_hot_targets
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def lr_range_test(
 
 def choose_lr(
     model: Detector,
-    loader: DataLoader,
+    batches: ClipBatches,
     loss_fn: nn.Module,
     device: torch.device,
     precision: Precision,
@@ -57,7 +57,9 @@ def choose_lr(
     """Run the range test on a copy of the weights; the model is left as it was."""
     saved = copy.deepcopy(model.state_dict())
     optimizer = torch.optim.AdamW(model.parameters(), lr=1.0, weight_decay=config["weight_decay"])
-    batches = itertools.cycle(loader)
+    if not len(batches):
+        raise ValueError("lr: auto needs at least one training batch")
+    batches = itertools.chain.from_iterable(itertools.repeat(batches))  # pass after pass
     model.train()
 
     def step(lr: float) -> float:

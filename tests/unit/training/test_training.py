@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -10,11 +11,16 @@ from training_helpers import FEATURES, LABELS, build_training_corpus
 from sonoflow.corpus.audio import list_recordings
 from sonoflow.datasets.splits import cv_folds
 from sonoflow.evaluation.assessment import assess_experiment
+from sonoflow.features.cache import SpectrogramCache
+from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
 from sonoflow.models.build import build_model
 from sonoflow.models.config import model_with_defaults
 from sonoflow.prediction.predict import predict_recordings
+from sonoflow.training.clip_batches import ClipBatches
+from sonoflow.training.clip_windows import ClipWindows
 from sonoflow.training.fit import fit
 from sonoflow.training.fold import train_fold
+from sonoflow.training.frame_store import FrameStore
 
 HISTORY_COLUMNS = [
     "epoch",
@@ -189,17 +195,75 @@ def test_fold_outputs_report_and_prediction_with_metadata(work, tmp_path):
         predict_recordings(bench, models, hop_s=0.1)
 
 
-def test_worker_processes_do_not_change_the_result(work):
+def test_seeded_reruns_and_every_input_placement_train_identically(work):
     model = {
         "backbone": "band_mlp",
         "epochs": 2,
-        "augment": {"spec_augment": {"enabled": True}, "noise": {"enabled": True}},
+        "imbalance": {"oversample": True},
+        "augment": {
+            "spec_augment": {"enabled": True},
+            "noise": {"enabled": True},
+            "gain": {"enabled": True},
+            "mixup": {"enabled": True},
+        },
     }
-    alone = _fit(work, model)
-    with_workers = _fit(work, {**model, "workers": 2})
-    assert alone.history[-1]["train_loss"] == with_workers.history[-1]["train_loss"]
-    for name, value in alone.best_state.items():
-        assert torch.equal(value, with_workers.best_state[name]), name
+    first = _fit(work, {**model, "input": "device"})
+    timing = {"epoch_s", "samples_per_s"}
+    for placement in ("device", "mmap", "pinned", "auto"):  # pinned: host memory on CPU
+        other = _fit(work, {**model, "input": placement})
+        for row, other_row in zip(first.history, other.history, strict=True):
+            assert {k: v for k, v in row.items() if k not in timing} == {
+                k: v for k, v in other_row.items() if k not in timing
+            }, placement
+        for name, value in first.best_state.items():
+            assert torch.equal(value, other.best_state[name]), (placement, name)
+
+
+def test_batches_without_augmentation_are_the_clip_centre_windows(work):
+    root, clips, _ = work
+    settings = FeatureSettings.from_config(FEATURES)
+    cache, frontend = SpectrogramCache(root / "cache", settings), FeatureFrontend(settings)
+    classes = [*LABELS, "noise"]
+    recordings = sorted(set(clips["recording"]))
+    metadata = {r: np.array([i, -i], np.float32) for i, r in enumerate(recordings)}
+    store = FrameStore(cache, recordings, "device", torch.device("cpu"))
+    batches = ClipBatches(
+        clips, store, frontend, classes, torch.device("cpu"), 7, metadata=metadata
+    )
+    x, meta, y = (torch.cat(parts) for parts in zip(*batches))
+    single = ClipWindows(clips, cache, frontend, classes, metadata=metadata)
+    assert len(batches) == -(-len(clips) // 7) and len(x) == len(single) == len(clips)
+    for i in range(len(single)):
+        window, vector, label = single[i]
+        assert torch.equal(x[i], window) and torch.equal(meta[i], vector) and y[i] == label, i
+
+
+def test_time_shift_keeps_the_window_centre_inside_its_clip(work):
+    root, clips, _ = work
+    settings = FeatureSettings.from_config(FEATURES)
+    cache, frontend = SpectrogramCache(root / "cache", settings), FeatureFrontend(settings)
+    store = FrameStore(cache, sorted(set(clips["recording"])), "device", torch.device("cpu"))
+    augment = model_with_defaults({"backbone": "band_mlp"})["augment"]  # time shift only
+    batches = ClipBatches(
+        clips, store, frontend, [*LABELS, "noise"], torch.device("cpu"), 16, augment=augment
+    )
+    clip = torch.arange(len(clips)).repeat(20)
+    recording = batches.recording[clip]
+    raw = batches._cut(clip, shift=True)
+    starts = []
+    for i in range(len(clip)):  # the start frame each window was cut at
+        row = store.frames[store.offsets[recording[i]] :].float()
+        found = (row.unfold(0, settings.frames_per_window, 1) == raw[i]).all(dim=(1, 2))
+        starts.append(int(found.float().argmax()))
+    centre = (torch.tensor(starts) + settings.frames_per_window / 2) * settings.frame_s
+    inside = (centre >= batches.start_s[clip] - settings.frame_s) & (
+        centre <= batches.end_s[clip] + settings.frame_s
+    )
+    clamped = (torch.tensor(starts) == 0) | (
+        torch.tensor(starts) == store.lengths[recording] - settings.frames_per_window
+    )
+    assert (inside | clamped).all()
+    assert len(set(starts)) > len(clips)  # windows of one clip differ between draws
 
 
 def test_a_last_batch_of_one_clip_is_dropped(work):

@@ -9,9 +9,11 @@ from torch import nn
 
 from sonoflow.models.build import build_model
 from sonoflow.models.config import model_with_defaults
-from sonoflow.training.augment import mix_noise, mixup, spec_augment
+from sonoflow.training import frame_store
+from sonoflow.training.augment import mix_noise, mixup, random_gain, spec_augment
 from sonoflow.training.clip_windows import oversampling_factors
-from sonoflow.training.loaders import train_loader
+from sonoflow.training.frame_store import resolve_input
+from sonoflow.training.loaders import train_order
 from sonoflow.training.losses import FocalLoss, balanced_weights, build_loss
 from sonoflow.training.lr_range_test import lr_range_test
 from sonoflow.training.schedule import optimizer_and_schedule, set_next_rate
@@ -56,21 +58,50 @@ def test_oversampling_factors_are_capped():
     np.testing.assert_allclose(oversampling_factors(targets, 4, cap=50), [1, 10, 50, 0])
 
 
-def test_spec_augment_masks_and_noise_mixing():
-    rng = np.random.default_rng(0)
-    window = torch.ones(32, 25)
-    masked = spec_augment(window, rng, time_masks=2, time_width=5, freq_masks=2, freq_width=4)
-    assert (masked == 0).any() and (masked == 1).any() and window.eq(1).all()
-    quiet, loud = torch.full((4, 5), -60.0), torch.full((4, 5), -20.0)
-    mixed = mix_noise(loud, quiet, rng, (10.0, 10.0))  # noise 10 dB below the window
-    torch.testing.assert_close(mixed, torch.full((4, 5), -20 + 10 * np.log10(1.1)))
+def test_spec_augment_masks_are_bands_of_uniform_width_and_place_per_window():
+    generator = torch.Generator().manual_seed(0)
+    windows = torch.ones(4000, 32, 25)
+    masked = spec_augment(
+        windows, generator, time_masks=1, time_width=5, freq_masks=0, freq_width=4
+    )
+    assert windows.eq(1).all()  # the input is left as it was
+    columns = masked[:, 0, :] == 0  # one time mask per window: a band of whole columns
+    assert torch.equal(masked == 0, columns[:, None, :].expand_as(masked))
+    widths = columns.sum(dim=1)
+    counts = torch.bincount(widths, minlength=6)
+    assert len(counts) == 6  # widths 0..5, each about a sixth of the windows
+    np.testing.assert_allclose(counts.numpy() / len(windows), 1 / 6, atol=0.03)
+    starts = columns.float().argmax(dim=1)[widths == 5]  # a 5-frame band fits at 0..20
+    assert starts.min() == 0 and starts.max() == 20
+    assert (columns.cumsum(1).diff(dim=1) >= 0).all()
+    rows = spec_augment(windows, generator, time_masks=0, time_width=5, freq_masks=2, freq_width=8)
+    row_masked = rows[:, :, 0] == 0
+    assert torch.equal(rows == 0, row_masked[:, :, None].expand_as(rows))
+    assert row_masked.sum(dim=1).max() <= 16 and row_masked.any()
+
+
+def test_gain_and_noise_mixing_per_window():
+    generator = torch.Generator().manual_seed(0)
+    windows = torch.zeros(5000, 2, 3)
+    gained = random_gain(windows, generator, max_db=6.0)
+    gain = gained[:, 0, 0]
+    assert torch.equal(gained, gain[:, None, None].expand_as(gained))  # one gain per window
+    assert -6 <= gain.min() < -5.9 and 5.9 < gain.max() <= 6 and abs(gain.mean()) < 0.2
+    quiet, loud = torch.full((3, 4, 5), -60.0), torch.full((3, 4, 5), -20.0)
+    mixed = mix_noise(loud, quiet, generator, (10.0, 10.0))  # noise 10 dB below the window
+    torch.testing.assert_close(mixed, torch.full((3, 4, 5), -20 + 10 * np.log10(1.1)))
+    spread = mix_noise(
+        loud[:1].expand(1000, 4, 5), quiet[:1].expand(1000, 4, 5), generator, (0, 20)
+    )
+    snr = -10 * torch.log10(10 ** (spread[:, 0, 0].double() / 10 + 2) - 1)  # back from the mixture
+    assert -0.01 <= snr.min() < 0.5 and 19.5 < snr.max() <= 20.01
 
 
 def test_mixup_mixes_inputs_and_targets_alike():
-    torch.manual_seed(0)
     x = torch.arange(4.0).view(4, 1, 1, 1).expand(4, 1, 2, 2)
     y = nn.functional.one_hot(torch.arange(4), 4).float()
-    mixed_x, mixed_y, _ = mixup(x, y, torch.zeros(0), alpha=0.4)
+    mixed_x, mixed_y, _ = mixup(x, y, torch.zeros(0), 0.3, torch.tensor([1, 0, 3, 2]))
+    torch.testing.assert_close(mixed_y[0], torch.tensor([0.3, 0.7, 0.0, 0.0]))
     torch.testing.assert_close(mixed_y.sum(dim=1), torch.ones(4))
     expected_x = (mixed_y * torch.arange(4.0)).sum(dim=1)  # each input is its target's mixture
     torch.testing.assert_close(mixed_x[:, 0, 0, 0], expected_x)
@@ -114,11 +145,32 @@ def test_lr_range_test_chooses_a_tenth_of_the_best_rate():
 @pytest.mark.parametrize("oversample", [False, True])
 def test_no_training_batch_of_one_window(oversample):
     """Batch norm cannot train on a single sample: a lone last window is left for next epoch."""
-    from torch.utils.data import TensorDataset
-
-    data = TensorDataset(torch.zeros(9, 1))
-    data.targets = np.array([0] * 9)  # one class: oversampling draws 9 windows too
+    targets = np.array([0] * 9)  # one class: oversampling draws 9 windows too
     imbalance = {"oversample": oversample, "oversample_cap": 50}
-    loader = train_loader(data, imbalance, torch.Generator().manual_seed(0), {"batch_size": 4})
-    sizes = [len(batch[0]) for batch in loader]
-    assert sizes == [4, 4] and len(loader) == 2
+    order, batches = train_order(targets, imbalance, 4, torch.Generator().manual_seed(0))
+    assert batches == 2 and len(order()) == 9  # batches of 4 and 4; the ninth waits
+    assert train_order(targets[:8], imbalance, 4, torch.Generator())[1] == 2
+    assert train_order(targets[:1], imbalance, 4, torch.Generator())[1] == 1  # the only batch
+
+
+def test_oversampling_draws_rare_classes_more_often():
+    targets = np.array([0] * 90 + [1] * 10)
+    imbalance = {"oversample": True, "oversample_cap": 50}
+    order, batches = train_order(targets, imbalance, 10, torch.Generator().manual_seed(0))
+    drawn = targets[order().numpy()]
+    assert len(drawn) == 180 and batches == 18  # 90 + 10 * 9 draws
+    assert 0.4 < (drawn == 1).mean() < 0.6
+
+
+def test_input_placement_falls_back_cleanly(monkeypatch):
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert resolve_input("pinned", cpu, 10) == "device"  # pinning needs CUDA: host memory
+    assert resolve_input("auto", cpu, 10) == "device"
+    assert resolve_input("auto", cpu, 10**18) == "mmap"  # larger than the host's memory
+    assert resolve_input("mmap", cpu, 10) == "mmap"
+    with pytest.raises(ValueError, match="model key input: 'gpu'"):
+        resolve_input("gpu", cpu, 10)
+    monkeypatch.setattr(frame_store, "free_bytes", lambda device: 100)  # free device memory
+    assert resolve_input("auto", cuda, 40) == "device"
+    assert resolve_input("auto", cuda, 60) == "pinned"  # more than half of what is free
+    assert resolve_input("pinned", cuda, 10) == "pinned"

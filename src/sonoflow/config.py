@@ -10,6 +10,7 @@ import itertools
 from pathlib import Path
 
 from sonoflow.common.schema import ConfigError, key_path, load_schema, validator_with_defaults
+from sonoflow.features.kinds import check_features, check_pairing
 from sonoflow.models.config import check_model
 
 
@@ -36,6 +37,14 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
             )
     for name, model in config["models"].items():
         check_model(model, f"models.{name}")
+    check_features(config["features"])
+    for _, features, model in experiments(config):
+        check_pairing(
+            config["features"][features],
+            f"features.{features}",
+            config["models"][model],
+            f"models.{model}",
+        )
     for name, bench in config["benchmarks"].items():
         if bench["folds"] != "all" and max(bench["folds"]) >= config["cv"]["folds"]:
             raise ConfigError(

@@ -7,6 +7,7 @@ from sonoflow.corpus.annotations import FORMAT_SUFFIXES
 from sonoflow.corpus.audio import AUDIO_SUFFIXES
 from sonoflow.config import experiment_id, experiments
 from sonoflow.corpus.load import corpus_paths
+from sonoflow.features.kinds import resolved_features
 from sonoflow.models.registry import pretrained_file
 
 NAME = "[A-Za-z0-9_-]+"
@@ -189,7 +190,7 @@ def export_params(wildcards):
 
 
 def features_params(wildcards):
-    return config["features"][wildcards.features]
+    return resolved_features(config["features"], wildcards.features)
 
 
 def uses_metadata(model):
@@ -239,7 +240,7 @@ def train_inputs(wildcards):
 
 
 def experiment_features(wildcards):
-    return config["features"][parts(wildcards)[1]]
+    return resolved_features(config["features"], parts(wildcards)[1])
 
 
 def experiment_model(wildcards):

@@ -7,7 +7,7 @@ from sonoflow.corpus.annotations import FORMAT_SUFFIXES
 from sonoflow.corpus.audio import AUDIO_SUFFIXES
 from sonoflow.config import experiment_id, experiments
 from sonoflow.corpus.load import corpus_paths
-from sonoflow.features.kinds import resolved_features
+from sonoflow.features.kinds import model_files, resolved_features
 from sonoflow.models.registry import pretrained_file
 
 NAME = "[A-Za-z0-9_-]+"
@@ -187,6 +187,13 @@ def export_inputs(wildcards):
 
 def export_params(wildcards):
     return config["datasets"][wildcards.dataset]["export"]
+
+
+def frontend_files(wildcards):
+    """The model files a front-end reads (VGGish weights, an ONNX model): replacing one
+    reruns its cache and what depends on it."""
+    features = resolved_features(config["features"], wildcards.features)
+    return [local(path) for path in model_files(features)]
 
 
 def features_params(wildcards):

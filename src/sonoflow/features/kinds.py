@@ -43,6 +43,16 @@ def resolved_features(section: dict, name: str) -> dict:
     return features
 
 
+def model_files(features: dict) -> list[str]:
+    """Files a (resolved) front-end reads besides audio: VGGish weights, an ONNX model."""
+    if features.get("type") == "concat":
+        return [f for part in features["parts"] for f in model_files(part)]
+    if features.get("type") == "embedding":
+        key = {"vggish": "weights", "onnx": "path"}.get(features.get("model"))
+        return [features[key]] if key and features.get(key) else []
+    return []
+
+
 def check_features(section: dict) -> None:
     """Checks the schema cannot make, per features.NAME; ConfigError names the key."""
     for name, features in section.items():

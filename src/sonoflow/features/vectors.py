@@ -14,9 +14,6 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-# Frames embedded in one batch: bounds the memory of models applied to windows of audio.
-BATCH_FRAMES = 64
-
 
 @dataclass(frozen=True)
 class VectorSettings:
@@ -56,6 +53,9 @@ class VectorFrontend(nn.Module):
     """(samples,) waveform -> (dims, frames); subclasses say how one batch of windows of
     samples (n, window samples) becomes (n, dims) in `embed`."""
 
+    # Frames embedded in one batch: bounds the memory of models applied to windows of audio.
+    batch_frames = 64
+
     def __init__(self, settings: VectorSettings):
         super().__init__()
         self.settings = settings
@@ -69,8 +69,8 @@ class VectorFrontend(nn.Module):
             waveform = nn.functional.pad(waveform, (0, s.n_fft - waveform.shape[-1]))
         windows = waveform.float().unfold(-1, s.n_fft, s.hop_length)
         parts = [
-            self.embed(windows[first : first + BATCH_FRAMES])
-            for first in range(0, len(windows), BATCH_FRAMES)
+            self.embed(windows[first : first + self.batch_frames])
+            for first in range(0, len(windows), self.batch_frames)
         ]
         return torch.cat(parts).T.contiguous()
 

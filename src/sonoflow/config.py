@@ -10,7 +10,7 @@ import itertools
 from pathlib import Path
 
 from sonoflow.common.schema import ConfigError, key_path, load_schema, validator_with_defaults
-from sonoflow.features.kinds import check_features, check_pairing
+from sonoflow.features.kinds import check_features, check_hop, check_pairing, resolved_features
 from sonoflow.models.config import check_model
 
 
@@ -45,6 +45,9 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
             config["models"][model],
             f"models.{model}",
         )
+        for name, bench in config["benchmarks"].items():
+            resolved = resolved_features(config["features"], features)
+            check_hop(resolved, f"features.{features}", bench["hop_s"], f"benchmarks.{name}.hop_s")
     for name, bench in config["benchmarks"].items():
         if bench["folds"] != "all" and max(bench["folds"]) >= config["cv"]["folds"]:
             raise ConfigError(

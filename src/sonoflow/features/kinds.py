@@ -123,6 +123,26 @@ def _check_concat(section: dict, features: dict, key: str) -> None:
         )
 
 
+def check_hop(features: dict, features_key: str, hop_s: float, hop_key: str) -> None:
+    """Prediction windows of a (resolved) vector front-end start on its cached vectors."""
+    if not is_vector(features):
+        return
+    frame_s = frame_hop(features)
+    steps = hop_s / frame_s
+    if steps < 1 - 1e-9 or abs(steps - round(steps)) > 1e-6:
+        raise ConfigError(
+            f"invalid config:\n  {hop_key}: {hop_s} s is not a multiple of {features_key}.hop_s "
+            f"({frame_s} s)"
+        )
+
+
+def frame_hop(features: dict) -> float:
+    """Seconds between the vectors of a (resolved) vector front-end: a concat's parts'."""
+    if features.get("type") == "concat":
+        return frame_hop(features["parts"][0])
+    return float(features["hop_s"])
+
+
 def check_pairing(features: dict, features_key: str, model: dict, model_key: str) -> None:
     """A vector front-end takes the mlp backbone and nothing else, and the reverse; the
     spectrogram augmentations do not apply to vectors."""

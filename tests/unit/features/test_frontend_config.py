@@ -64,6 +64,10 @@ def add(config, name, features):
             "stats: 16000 Hz, window 1.0 s, hop 0.1 s, bird: 48000 Hz, window 3.0 s, hop 0.5 s",
         ),
         (lambda c: c["features"]["stats"].update(type="spectral"), "features.stats.type"),
+        (
+            lambda c: c["features"]["stats"].update(hop_s=0.04),
+            "benchmarks.demo.hop_s: 0.1 s is not a multiple of features.stats.hop_s (0.04 s)",
+        ),
     ],
 )
 def test_bad_front_ends_name_the_keys(edit, message):
@@ -90,5 +94,6 @@ def test_a_concat_of_matching_parts_is_valid():
         )
         add(config, "both", {"type": "concat", "parts": ["vg", "tab"]})
         pair(config, "both", "mlp")
+        config["benchmarks"]["demo"]["hop_s"] = 0.96  # two vectors
 
     validate_config(config_with(edit), SCHEMA)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sonoflow.common.schema import ConfigError, key_path, load_schema, validator_with_defaults
 from sonoflow.datasets.noise_mining import NOISE
+from sonoflow.features.kinds import check_features, check_hop, check_pairing, resolved_features
 from sonoflow.models.config import check_model
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,14 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
             )
     for name, model in config["models"].items():
         check_model(model, f"models.{name}")
+    check_features(config["features"])
+    for _, features, model in experiments(config):
+        check_pairing(
+            config["features"][features],
+            f"features.{features}",
+            config["models"][model],
+            f"models.{model}",
+        )
     for name, bench in config["benchmarks"].items():
         if bench["folds"] != "all" and max(bench["folds"]) >= config["cv"]["folds"]:
             raise ConfigError(
@@ -202,11 +211,17 @@ def _check_splits(config: dict) -> None:
 
 
 def _check_hops(config: dict) -> None:
-    """Each benchmark's hop_s is a whole number of frames of every features it is scored with."""
+    """Each benchmark's hop_s is a whole number of frames of every spectrogram features it is
+    scored with (for vector front-ends: of their own hop_s)."""
     used = sorted({features for _, features, _ in experiments(config)})
     for bench_name, bench in config["benchmarks"].items():
         for name in used:
             features = config["features"][name]
+            if features.get("type", "spectrogram") != "spectrogram":
+                resolved = resolved_features(config["features"], name)
+                hop_key = f"benchmarks.{bench_name}.hop_s"
+                check_hop(resolved, f"features.{name}", bench["hop_s"], hop_key)
+                continue
             frame_s = features["hop_length"] / features["sample_rate"]
             step = bench["hop_s"] / frame_s
             if step < 1 - 1e-6 or abs(step - round(step)) > 1e-6:

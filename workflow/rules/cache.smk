@@ -1,6 +1,7 @@
 rule cache_spectrograms:
     input:
         corpus_files,
+        frontend_files,
     output:
         index="results/cache/{features}/index.csv",
         spectrograms=directory("results/cache/{features}/spectrograms"),

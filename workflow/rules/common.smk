@@ -12,6 +12,7 @@ from sonoflow.corpus.load import corpus_paths
 from sonoflow.detection.listing import find_recordings, shard_recordings
 from sonoflow.evaluation.ground_truth import ground_truth_settings
 from sonoflow.features.cache_index import missing_cache_files
+from sonoflow.features.kinds import model_files, resolved_features
 from sonoflow.models.registry import pretrained_file
 
 NAME = "[A-Za-z0-9_-]+"
@@ -207,8 +208,15 @@ def export_params(wildcards):
     return config["datasets"][wildcards.dataset]["export"]
 
 
+def frontend_files(wildcards):
+    """The model files a front-end reads (VGGish weights, an ONNX model): replacing one
+    reruns its cache and what depends on it."""
+    features = resolved_features(config["features"], wildcards.features)
+    return [local(path) for path in model_files(features)]
+
+
 def features_params(wildcards):
-    return config["features"][wildcards.features]
+    return resolved_features(config["features"], wildcards.features)
 
 
 def uses_metadata(model):
@@ -276,7 +284,7 @@ def train_inputs(wildcards):
 
 
 def experiment_features(wildcards):
-    return config["features"][parts(wildcards)[1]]
+    return resolved_features(config["features"], parts(wildcards)[1])
 
 
 def experiment_model(wildcards):

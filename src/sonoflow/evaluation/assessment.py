@@ -24,7 +24,7 @@ from sonoflow.common.device import pick_device
 from sonoflow.common.plots import new_figure, save_figure
 from sonoflow.corpus.metadata import recording_vectors
 from sonoflow.features.cache import SpectrogramCache
-from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
+from sonoflow.features.frontends import build_frontend
 from sonoflow.models.weights import load_weights
 from sonoflow.training.clip_windows import ClipWindows
 
@@ -83,8 +83,8 @@ def ensemble_probabilities(
     device = pick_device()
     models, checkpoints = zip(*(load_weights(p, device) for p in model_paths))
     classes, features = checkpoints[0]["classes"], checkpoints[0]["features"]
-    settings = FeatureSettings.from_config(features)
-    frontend = FeatureFrontend(settings)
+    frontend = build_frontend(features)
+    settings = frontend.settings
     cache = SpectrogramCache(cache_dir, settings)
     per_model = []
     for model, checkpoint in zip(models, checkpoints):

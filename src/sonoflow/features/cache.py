@@ -21,6 +21,8 @@ from sonoflow.features.frontend import (
     pad_frames,
     spectrogram_in_blocks,
 )
+from sonoflow.features.frontends import build_frontend
+from sonoflow.features.vectors import VectorSettings
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +38,13 @@ def recording_spectrogram(
 
 def build_cache(
     recordings: list[Path],
-    settings: FeatureSettings,
+    settings: FeatureSettings | dict,
     out_dir: str | Path,
     channel: Channel = "mix",
     skip_bad: bool = False,
 ) -> pd.DataFrame:
-    """Compute and store every recording's spectrogram; write and return the index.
+    """Compute and store every recording's spectrogram (or vectors: `settings` may be any
+    features config, see frontends.build_frontend); write and return the index.
 
     `channel` is "mix" or a 0-based channel index. With `skip_bad`, recordings that cannot
     be used (corpus.bad_audio: skip) are logged and left out instead of failing.
@@ -51,7 +54,7 @@ def build_cache(
     duplicates = sorted({s for s in stems if stems.count(s) > 1})
     if duplicates:
         raise ValueError(f"recordings share a file stem (the cache key): {duplicates}")
-    frontend = FeatureFrontend(settings)
+    frontend = build_frontend(settings)
     rows = []
     for path in recordings:
         try:
@@ -88,7 +91,7 @@ class CacheFileError(ValueError):
 class SpectrogramCache:
     """Read windows out of a cache directory written by `build_cache`."""
 
-    def __init__(self, directory: str | Path, settings: FeatureSettings):
+    def __init__(self, directory: str | Path, settings: FeatureSettings | VectorSettings):
         self.directory = Path(directory)
         self.settings = settings
         index = pd.read_csv(self.directory / "index.csv")

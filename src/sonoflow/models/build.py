@@ -7,9 +7,19 @@ import math
 
 import timm
 
-from sonoflow.models import band_mlp, cbam  # noqa: F401  (register sonoflow's models with timm)
+from sonoflow.models import (  # noqa: F401  (register sonoflow's models with timm)
+    band_mlp,
+    cbam,
+    vector_mlp,
+)
 from sonoflow.models.detector import Detector
-from sonoflow.models.registry import BAND_MLP, check_backbone, pretrained_file, timm_name
+from sonoflow.models.registry import (
+    BAND_MLP,
+    VECTOR_MLP,
+    check_backbone,
+    pretrained_file,
+    timm_name,
+)
 
 # CNNs downsample by up to 32; smaller windows (few bins or frames) are padded to this.
 MIN_SIDE = 32
@@ -33,7 +43,7 @@ def build_model(
     name = timm_name(backbone_name)
     kwargs: dict = {"in_chans": 1, "num_classes": 0}
     pad_to = None
-    if name == BAND_MLP:
+    if name in (BAND_MLP, VECTOR_MLP):
         kwargs.update(
             img_size=input_shape,
             hidden=list(model_config.get("hidden", [200, 100])),

@@ -11,11 +11,12 @@ import difflib
 from functools import cache
 from pathlib import Path
 
-# Tested presets: name -> timm model. Any other timm name works as well. `band_mlp` and
-# `convnext_tiny_cbam` are sonoflow's own, registered with timm in models/band_mlp.py and
-# models/cbam.py.
+# Tested presets: name -> timm model. Any other timm name works as well. `band_mlp`, `mlp`
+# (for vector front-ends) and `convnext_tiny_cbam` are sonoflow's own, registered with timm
+# in models/band_mlp.py, models/vector_mlp.py and models/cbam.py.
 PRESETS = {
     "band_mlp": "band_mlp",
+    "mlp": "vector_mlp",
     "resnet18": "resnet18",
     "resnet34": "resnet34",
     "resnet50": "resnet50",
@@ -25,6 +26,7 @@ PRESETS = {
     "vit_small": "vit_small_patch16_224",
 }
 BAND_MLP = "band_mlp"
+VECTOR_MLP = "vector_mlp"
 # Models whose pretrained weights are another model's (the attention is added after loading).
 WEIGHTS_SOURCE = {"convnext_tiny_cbam": "convnext_tiny"}
 
@@ -60,7 +62,7 @@ def pretrained_file(model_config: dict, weights_dir: str | Path | None = None) -
     """The weights file a model starts from: None, its timm weights downloaded into
     `weights_dir` (the workflow's download_weights folder), or a PATH."""
     pretrained = model_config.get("pretrained", False)
-    if pretrained is False or model_config["backbone"] == BAND_MLP:
+    if pretrained is False or timm_name(model_config["backbone"]) in (BAND_MLP, VECTOR_MLP):
         return None
     if pretrained is True:
         if weights_dir is None:

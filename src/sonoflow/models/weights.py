@@ -9,7 +9,7 @@ import timm
 import torch
 
 from sonoflow.common.atomic import atomic_path
-from sonoflow.features.frontend import FeatureSettings
+from sonoflow.features.frontends import input_shape
 from sonoflow.models.build import build_model
 from sonoflow.models.detector import Detector
 
@@ -32,8 +32,7 @@ def save_weights(path, state_dict: dict, meta: dict) -> None:
 
 
 def input_shape_of(features: dict) -> tuple[int, int]:
-    settings = FeatureSettings.from_config(features)
-    return settings.n_bins, settings.frames_per_window
+    return input_shape(features)
 
 
 def load_weights(path, device: torch.device) -> tuple[Detector, dict]:

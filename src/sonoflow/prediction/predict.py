@@ -27,32 +27,34 @@ from sonoflow.corpus.audio import duration_s
 from sonoflow.corpus.audio_blocks import decode_recordings
 from sonoflow.corpus.metadata import metadata_vector
 from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
+from sonoflow.features.frontends import build_frontend
 from sonoflow.features.streaming import stream_windows
+from sonoflow.features.vectors import VectorSettings
 from sonoflow.models.weights import load_weights
 
 log = logging.getLogger(__name__)
 
 
-def window_step(settings: FeatureSettings, hop_s: float) -> int:
+def window_step(settings: FeatureSettings | VectorSettings, hop_s: float) -> int:
     """Frames between window starts; `hop_s` must be a whole number of frames."""
     step = hop_s / settings.frame_s
     if step < 1 or abs(step - round(step)) > 1e-6:
         raise ValueError(
             f"hop_s {hop_s} is not a positive multiple of the frame hop {settings.frame_s} s "
-            f"(hop_length / sample_rate)"
+            f"(hop_length / sample_rate; features.NAME.hop_s for vector front-ends)"
         )
     return int(round(step))
 
 
 def load_fold_models(
     model_paths: Sequence[Path], device: torch.device
-) -> tuple[list[nn.Module], list[dict], list[str], FeatureSettings]:
-    """The fold models, their checkpoints, classes and feature settings (which must agree)."""
+) -> tuple[list[nn.Module], list[dict], list[str], nn.Module]:
+    """The fold models, their checkpoints, classes and front-end (which must agree)."""
     models, checkpoints = zip(*(load_weights(p, device) for p in model_paths))
     classes, features = checkpoints[0]["classes"], checkpoints[0]["features"]
     if any(c["classes"] != classes or c["features"] != features for c in checkpoints):
         raise ValueError(f"fold models disagree on classes or features: {model_paths}")
-    return list(models), list(checkpoints), classes, FeatureSettings.from_config(features)
+    return list(models), list(checkpoints), classes, build_frontend(features)
 
 
 def recording_metadata(
@@ -83,9 +85,10 @@ def predict_recordings(
     `metadata_key`); `compile` as WindowScorer's."""
     torch.set_num_threads(max(1, threads))
     device = pick_device()
-    models, checkpoints, classes, settings = load_fold_models(model_paths, device)
+    models, checkpoints, classes, frontend = load_fold_models(model_paths, device)
+    settings = frontend.settings
     metadata = [recording_metadata(c, recordings, metadata_csv, metadata_key) for c in checkpoints]
-    scorer = WindowScorer(models, FeatureFrontend(settings).to(device), device, metadata, compile)
+    scorer = WindowScorer(models, frontend.to(device), device, metadata, compile)
     per_recording = score_recordings(
         recordings, scorer, window_step(settings, hop_s), batch_size, channel, block_s
     )
@@ -329,7 +332,7 @@ def scores_table(
     recordings: list[Path],
     per_recording: list[np.ndarray],
     classes: list[str],
-    settings: FeatureSettings,
+    settings: FeatureSettings | VectorSettings,
     hop_s: float,
 ) -> pd.DataFrame:
     """recording, start_s, end_s and one column per class; window i starts at i * hop_s."""

@@ -30,7 +30,7 @@ from sonoflow.common.device import pick_device
 from sonoflow.corpus.metadata import fit_encoder, read_metadata, recording_vectors
 from sonoflow.datasets.noise_mining import NOISE
 from sonoflow.features.cache import SpectrogramCache
-from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
+from sonoflow.features.frontends import build_frontend
 from sonoflow.models.build import build_model
 from sonoflow.models.config import model_with_defaults
 from sonoflow.models.detector import Detector
@@ -165,8 +165,8 @@ def _set_up(
     seed = int(config["seed"]) + seed_offset
     torch.manual_seed(seed)
     device = pick_device()
-    settings = FeatureSettings.from_config(features)
-    frontend = FeatureFrontend(settings)
+    frontend = build_frontend(features)
+    settings = frontend.settings
     cache = SpectrogramCache(cache_dir, settings)
     classes = class_names(labels)
     encoder, vectors = _metadata_vectors(config, train_clips, val_clips, metadata_csv)

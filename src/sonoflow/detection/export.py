@@ -66,13 +66,19 @@ class ExportedEnsemble(nn.Module):
 
 def export_ensemble(model_paths: list[Path]) -> tuple[torch.jit.ScriptModule, dict]:
     """The fold models at `model_paths` as one TorchScript module, and their description."""
-    models, checkpoints, classes, settings = load_fold_models(model_paths, CPU)
+    models, checkpoints, classes, frontend = load_fold_models(model_paths, CPU)
     if any(checkpoint.get("metadata_encoder") for checkpoint in checkpoints):
         raise ValueError(
             f"{model_paths[0]}: models with metadata fusion cannot be exported (they need "
             "per-recording metadata besides audio)"
         )
-    frontend = FeatureFrontend(settings).eval()
+    if not isinstance(frontend, FeatureFrontend):
+        raise ValueError(
+            f"{model_paths[0]}: only spectrogram front-ends are exported; this model reads "
+            f"{frontend.settings.type} vectors, whose front-end TorchScript cannot trace"
+        )
+    settings = frontend.settings
+    frontend = frontend.eval()
     wave = torch.randn(settings.sample_rate * 2 + settings.n_fft)
     windows = torch.randn(3, settings.n_bins, settings.frames_per_window)
     batch = torch.randn(3, 1, settings.n_bins, settings.frames_per_window)

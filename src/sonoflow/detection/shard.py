@@ -29,7 +29,6 @@ from sonoflow.common.atomic import atomic_path, write_json
 from sonoflow.common.device import pick_device
 from sonoflow.corpus.audio import AudioError, audio_info, check_channel
 from sonoflow.detection.listing import recording_name
-from sonoflow.features.frontend import FeatureFrontend
 from sonoflow.prediction.predict import (
     WindowScorer,
     load_fold_models,
@@ -92,10 +91,11 @@ def detect_shard(
     shard's window scores (parquet) and one status row per recording (CSV)."""
     torch.set_num_threads(max(1, threads))
     device = pick_device()
-    models, checkpoints, classes, features = load_fold_models(model_paths, device)
+    models, checkpoints, classes, frontend = load_fold_models(model_paths, device)
+    features = frontend.settings
     step = window_step(features, settings.hop_s)
     work = work_dir_for(work_dir, model_paths, settings)
-    frontend = FeatureFrontend(features).to(device)
+    frontend = frontend.to(device)
     result = ShardResult()
     progress = Progress(len(recordings))
     for relative in recordings:

@@ -176,23 +176,3 @@ def split_long(event: np.ndarray, track: ScoreTrack, max_duration_s: float) -> l
 def _peak(track: ScoreTrack, start: float, end: float) -> float:
     inside = (track.centres >= start) & (track.centres <= end)
     return float(track.smoothed[inside].max()) if inside.any() else 0.0
-
-
-def detect_events(
-    spans: np.ndarray,
-    scores: np.ndarray,
-    threshold: float,
-    post: PostProcessing | None = None,
-    hop_s: float | None = None,
-) -> np.ndarray:
-    """Events, rows (start, end, score), from one class's window spans and scores.
-
-    `hop_s` (for the median filter) defaults to the median step between window starts.
-    """
-    if len(spans) == 0:
-        return np.zeros((0, 3))
-    post = post or PostProcessing()
-    if hop_s is None:
-        steps = np.diff(np.sort(spans[:, 0]))
-        hop_s = float(np.median(steps)) if len(steps) else 1.0
-    return track_events(score_track(spans, scores, hop_s, post.median_filter_s), threshold, post)

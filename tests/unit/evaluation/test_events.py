@@ -3,14 +3,21 @@ import pytest
 
 from sonoflow.evaluation.events import (
     PostProcessing,
-    detect_events,
     median_size,
     merge_spans,
     score_track,
+    track_events,
     window_spans,
 )
 
 HOP = 0.1
+
+
+def detect_events(spans, scores, threshold, post=None):
+    """One class's events, (start, end, score) rows, as evaluation builds them: the windows'
+    score track (median filter over HOP-spaced windows), then events at `threshold`."""
+    post = post or PostProcessing()
+    return track_events(score_track(spans, scores, HOP, post.median_filter_s), threshold, post)
 
 
 def test_overlapping_and_touching_windows_merge():

@@ -18,6 +18,15 @@ class BandStats(nn.Module):
         return torch.cat([x.mean(dim=-1), x.std(dim=-1)], dim=1)
 
 
+def hidden_layers(width: int, hidden: list[int], drop_rate: float) -> tuple[list[nn.Module], int]:
+    """Linear-ReLU-Dropout per hidden width from an input of `width`; and the output width."""
+    layers: list[nn.Module] = []
+    for size in hidden:
+        layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(drop_rate)]
+        width = size
+    return layers, width
+
+
 class BandMLP(nn.Sequential):
     """BandStats, then Linear-ReLU-Dropout per hidden width, then a classifier when
     `num_classes` > 0; `num_features` is the width before the classifier (timm's name)."""
@@ -25,11 +34,8 @@ class BandMLP(nn.Sequential):
     def __init__(
         self, n_bins: int, hidden: list[int], drop_rate: float, in_chans: int, num_classes: int
     ):
-        layers: list[nn.Module] = [BandStats()]
-        width = 2 * in_chans * n_bins
-        for size in hidden:
-            layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(drop_rate)]
-            width = size
+        layers, width = hidden_layers(2 * in_chans * n_bins, hidden, drop_rate)
+        layers.insert(0, BandStats())
         if num_classes > 0:
             layers.append(nn.Linear(width, num_classes))
         super().__init__(*layers)

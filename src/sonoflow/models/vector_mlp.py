@@ -10,6 +10,8 @@ import torch
 from timm.models import register_model
 from torch import nn
 
+from sonoflow.models.band_mlp import hidden_layers
+
 
 class VectorMLP(nn.Module):
     """(B, C, dims, frames) -> (B, hidden[-1]); frames (one for vector front-ends) are averaged.
@@ -17,12 +19,8 @@ class VectorMLP(nn.Module):
 
     def __init__(self, dims: int, hidden: list[int], drop_rate: float, in_chans: int):
         super().__init__()
-        width = in_chans * dims
-        layers: list[nn.Module] = [nn.BatchNorm1d(width)]
-        for size in hidden:
-            layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(drop_rate)]
-            width = size
-        self.layers = nn.Sequential(*layers)
+        layers, width = hidden_layers(in_chans * dims, hidden, drop_rate)
+        self.layers = nn.Sequential(nn.BatchNorm1d(in_chans * dims), *layers)
         self.num_features = width
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -228,6 +228,7 @@ def corpus_metadata():
     return corpus_params()["metadata"]
 
 
+@cache  # every fold and tuning trial asks; the index is read and checked once per run
 def cache_index(features):
     """The cache index of `features`, after checking at DAG time that every spectrogram it
     lists is still there: the files sit in one directory output, which Snakemake does not

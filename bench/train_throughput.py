@@ -31,7 +31,7 @@ from sonoflow.features.cache import SpectrogramCache, build_cache
 from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
 from sonoflow.models.build import build_model
 from sonoflow.models.config import model_with_defaults
-from sonoflow.training.epoch import Precision, run_epoch
+from sonoflow.training.epoch import PassSetup, Precision, training_pass
 from sonoflow.training.fit import class_names
 from sonoflow.training.loaders import loaders
 from sonoflow.training.losses import build_loss, class_counts
@@ -79,16 +79,14 @@ class Fed:
     def epoch(self) -> tuple[int, float]:
         """(samples, seconds) of one training epoch, as training runs it."""
         started = time.perf_counter()
-        samples = run_epoch(
-            self.model,
-            self.batches,
-            self.loss_fn,
-            self.device,
+        setup = PassSetup(
+            model=self.model,
+            loss_fn=self.loss_fn,
+            device=self.device,
             multi_label=False,
             precision=self.precision,
-            optimizer=self.optimizer,
-            mix=self.mix,
-        )["samples"]
+        )
+        samples = training_pass(setup, self.batches, self.optimizer, mix=self.mix)["samples"]
         if self.device.type == "cuda":
             torch.cuda.synchronize()
         return samples, time.perf_counter() - started

@@ -1,4 +1,5 @@
-"""One pass over batches: a training epoch (with an optimiser) or a validation pass.
+"""One pass over batches: a training epoch (`training_pass`) or a validation pass
+(`evaluation_pass`).
 
 Losses and predictions stay on the device during the pass and are read once at its end, so
 no step waits for the device."""
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -42,14 +44,71 @@ def one_hot_targets(y: torch.Tensor, model: Detector, device: torch.device) -> t
     return nn.functional.one_hot(y.to(device), n_classes).float()
 
 
-def run_epoch(
-    model: Detector,
+@dataclass(frozen=True)
+class PassSetup:
+    """What a training pass and an evaluation pass share."""
+
+    model: Detector
+    loss_fn: nn.Module
+    device: torch.device
+    multi_label: bool
+    precision: Precision
+
+
+class _Tally:
+    """Loss and predictions of one pass, kept on the device until `summary`."""
+
+    def __init__(self, setup: PassSetup):
+        self.multi_label = setup.multi_label
+        # float64 on the device: the sum a Python float would give, without a sync per step
+        self.total_loss = torch.zeros((), dtype=torch.float64, device=setup.device)
+        self.predicted, self.truth = [], []
+
+    def add(self, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
+        self.total_loss += loss.detach().double() * len(y)
+        if self.multi_label:
+            self.predicted.append(logits.detach().float().sigmoid() > 0.5)
+        else:
+            self.predicted.append(logits.detach().argmax(1))
+        self.truth.append(y)
+
+    def summary(self) -> dict:
+        """Loss, accuracy, macro-F1 and samples of the pass."""
+        predicted = torch.cat(self.predicted).cpu().numpy()
+        truth = torch.cat(self.truth).cpu().numpy()
+        if self.multi_label:
+            truth = np.eye(predicted.shape[1], dtype=bool)[truth]
+            accuracy = float((predicted == truth).all(axis=1).mean())
+        else:
+            accuracy = float((predicted == truth).mean())
+        macro_f1 = float(f1_score(truth, predicted, average="macro", zero_division=0))
+        return {
+            "loss": float(self.total_loss) / len(truth),
+            "accuracy": accuracy,
+            "macro_f1": macro_f1,
+            "samples": len(truth),
+        }
+
+
+def _on_device(setup: PassSetup, x: torch.Tensor, meta: torch.Tensor, y: torch.Tensor):
+    """(x, meta, one-hot targets) on the setup's device."""
+    x = x.to(setup.device, non_blocking=True, memory_format=setup.precision.memory_format)
+    meta = meta.to(setup.device, non_blocking=True)
+    return x, meta, one_hot_targets(y, setup.model, setup.device)
+
+
+def _forward(setup: PassSetup, x: torch.Tensor, meta: torch.Tensor, targets: torch.Tensor):
+    """(logits, loss) under the setup's precision."""
+    with setup.precision.autocast():
+        logits = setup.model(x, meta)
+        return logits, setup.loss_fn(logits.float(), targets)
+
+
+def training_pass(
+    setup: PassSetup,
     batches: Iterable[tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
-    loss_fn: nn.Module,
-    device: torch.device,
-    multi_label: bool,
-    precision: Precision,
-    optimizer: torch.optim.Optimizer | None = None,
+    optimizer: torch.optim.Optimizer,
+    *,
     scheduler: CosineLRScheduler | None = None,
     updates_done: int = 0,
     stop: StopSignal | None = None,
@@ -57,57 +116,46 @@ def run_epoch(
     mix: Callable | None = None,
     grad_clip: float = 0.0,
 ) -> dict:
-    """One pass; trains when an optimizer is given. Returns loss, accuracy, macro-F1, samples.
+    """One training epoch. Returns loss, accuracy, macro-F1, samples.
 
     `updates_done` counts the optimizer's updates before this pass, for `scheduler`;
     `mix(x, targets, meta)` mixes training batches (mixup).
     """
-    training = optimizer is not None
-    model.train(training)
+    setup.model.train(True)
     if frozen:
-        model.backbone.eval()  # a frozen backbone keeps its normalisation statistics too
-    # float64 on the device: the sum a Python float would give, without a sync per step
-    total_loss = torch.zeros((), dtype=torch.float64, device=device)
-    predicted, truth = [], []
-    with torch.set_grad_enabled(training):
+        setup.model.backbone.eval()  # a frozen backbone keeps its normalisation statistics too
+    scaler = setup.precision.scaler
+    tally = _Tally(setup)
+    for x, meta, y in batches:
+        x, meta, targets = _on_device(setup, x, meta, y)
+        if mix is not None:
+            x, targets, meta = mix(x, targets, meta)
+        logits, loss = _forward(setup, x, meta, targets)
+        optimizer.zero_grad()
+        scaler.scale(loss).backward()
+        if grad_clip > 0:
+            scaler.unscale_(optimizer)
+            nn.utils.clip_grad_norm_(setup.model.parameters(), grad_clip)
+        scaler.step(optimizer)
+        scaler.update()
+        updates_done += 1
+        if scheduler is not None:
+            set_next_rate(scheduler, updates_done)
+        if stop is not None:
+            stop.check()
+        tally.add(loss, logits, y)
+    return tally.summary()
+
+
+def evaluation_pass(
+    setup: PassSetup, batches: Iterable[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
+) -> dict:
+    """One pass without gradients (validation). Returns loss, accuracy, macro-F1, samples."""
+    setup.model.train(False)
+    tally = _Tally(setup)
+    with torch.no_grad():
         for x, meta, y in batches:
-            x = x.to(device, non_blocking=True, memory_format=precision.memory_format)
-            meta = meta.to(device, non_blocking=True)
-            targets = one_hot_targets(y, model, device)
-            if training and mix is not None:
-                x, targets, meta = mix(x, targets, meta)
-            with precision.autocast():
-                logits = model(x, meta)
-                loss = loss_fn(logits.float(), targets)
-            if training:
-                optimizer.zero_grad()
-                precision.scaler.scale(loss).backward()
-                if grad_clip > 0:
-                    precision.scaler.unscale_(optimizer)
-                    nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-                precision.scaler.step(optimizer)
-                precision.scaler.update()
-                updates_done += 1
-                if scheduler is not None:
-                    set_next_rate(scheduler, updates_done)
-                if stop is not None:
-                    stop.check()
-            total_loss += loss.detach().double() * len(y)
-            if multi_label:
-                predicted.append(logits.detach().float().sigmoid() > 0.5)
-            else:
-                predicted.append(logits.detach().argmax(1))
-            truth.append(y)
-    predicted, truth = torch.cat(predicted).cpu().numpy(), torch.cat(truth).cpu().numpy()
-    if multi_label:
-        truth = np.eye(predicted.shape[1], dtype=bool)[truth]
-        accuracy = float((predicted == truth).all(axis=1).mean())
-    else:
-        accuracy = float((predicted == truth).mean())
-    macro_f1 = float(f1_score(truth, predicted, average="macro", zero_division=0))
-    return {
-        "loss": float(total_loss) / len(truth),
-        "accuracy": accuracy,
-        "macro_f1": macro_f1,
-        "samples": len(truth),
-    }
+            x, meta, targets = _on_device(setup, x, meta, y)
+            logits, loss = _forward(setup, x, meta, targets)
+            tally.add(loss, logits, y)
+    return tally.summary()

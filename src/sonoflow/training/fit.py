@@ -43,7 +43,7 @@ from sonoflow.training.checkpoints import (
     save_checkpoint,
 )
 from sonoflow.training.clip_batches import ClipBatches
-from sonoflow.training.epoch import Precision, run_epoch
+from sonoflow.training.epoch import PassSetup, Precision, evaluation_pass, training_pass
 from sonoflow.training.loaders import loaders
 from sonoflow.training.losses import build_loss, class_counts
 from sonoflow.training.lr_range_test import choose_lr, plot_lr_range_test
@@ -296,15 +296,18 @@ def _train_epoch(
     lrs = [group["lr"] for group in optimizer.param_groups]  # (backbone, head)
     mixup = config["augment"]["mixup"]
     mix = functools.partial(run.train_batches.mixup, alpha=mixup["alpha"])
-    common = {"multi_label": config["multi_label"], "precision": run.precision}
+    setup = PassSetup(
+        model=run.model,
+        loss_fn=run.loss_fn,
+        device=run.device,
+        multi_label=config["multi_label"],
+        precision=run.precision,
+    )
     started = time.perf_counter()
-    train = run_epoch(
-        run.model,
+    train = training_pass(
+        setup,
         run.train_batches,
-        run.loss_fn,
-        run.device,
-        **common,
-        optimizer=optimizer,
+        optimizer,
         scheduler=scheduler,
         updates_done=(epoch - 1) * len(run.train_batches),
         stop=stop,
@@ -313,7 +316,7 @@ def _train_epoch(
         grad_clip=config["grad_clip"],
     )
     seconds = time.perf_counter() - started
-    val = run_epoch(run.model, run.val_batches, run.loss_fn, run.device, **common)
+    val = evaluation_pass(setup, run.val_batches)
     samples = train.pop("samples")
     val.pop("samples")
     row = {"epoch": epoch}

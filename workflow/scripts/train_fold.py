@@ -2,7 +2,6 @@ from sonoflow.common.gpu import claim_gpu, describe_device
 
 claim_gpu()  # before anything touches CUDA
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +9,7 @@ import pandas as pd
 from sonoflow.common.logs import log_startup_at_first_forward, log_to
 from sonoflow.datasets.splits import cv_folds
 from sonoflow.models.registry import with_pretrained_file
-from sonoflow.training.fold import train_fold
+from sonoflow.training.fold import read_tuned_params, train_fold
 
 log = log_to(snakemake.log[0])
 log.info("device: %s", describe_device())
@@ -19,9 +18,8 @@ clips = pd.read_csv(snakemake.input.clips)
 folds = cv_folds(clips, snakemake.params.cv["folds"], snakemake.params.cv["seed"])
 tuned = None
 if "best_params" in snakemake.input.keys():
-    study = json.loads(Path(snakemake.input.best_params).read_text())
-    tuned = study["params"] or None  # empty: no trial beat the configured values
-    log.info("tuning: %s; parameters replaced: %s", study["note"], tuned)
+    tuned, note = read_tuned_params(snakemake.input.best_params)
+    log.info("tuning: %s; parameters replaced: %s", note, tuned)
 results = train_fold(
     clips,
     folds,

@@ -191,18 +191,18 @@ def _set_up(
         encoder,
         SCHEDULE,
     )
-    return _Run(  # in the order of _Run's fields
-        config,
-        device,
-        classes,
-        encoder,
-        generator,
-        train_batches,
-        val_batches,
-        precision,
-        model,
-        loss_fn,
-        run_id,
+    return _Run(
+        config=config,
+        device=device,
+        classes=classes,
+        encoder=encoder,
+        generator=generator,
+        train_batches=train_batches,
+        val_batches=val_batches,
+        precision=precision,
+        model=model,
+        loss_fn=loss_fn,
+        fingerprint=run_id,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,13 @@ from sonoflow.training.fit import fit
 
 # Hyperparameters that results.json reports besides the learning rate.
 REPORTED = ("dropout", "backbone_lr_mult", "head_width", "weight_decay", "freeze_epochs")
+
+
+def read_tuned_params(best_params_path: str | Path) -> tuple[dict | None, str]:
+    """(parameters, note) of a tuning study's best_params.json. The parameters are None
+    when the study's params are empty: no trial beat the configured values."""
+    study = json.loads(Path(best_params_path).read_text())
+    return study["params"] or None, study["note"]
 
 
 def train_fold(

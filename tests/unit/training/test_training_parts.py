@@ -1,6 +1,8 @@
 """Losses, class weights, oversampling, augmentations, the LR schedule and range test,
 the training loader."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +14,7 @@ from sonoflow.models.config import model_with_defaults
 from sonoflow.training import frame_store
 from sonoflow.training.augment import mix_noise, mixup, random_gain, spec_augment
 from sonoflow.training.clip_windows import oversampling_factors
+from sonoflow.training.fold import read_tuned_params
 from sonoflow.training.frame_store import resolve_input
 from sonoflow.training.loaders import train_order
 from sonoflow.training.losses import FocalLoss, balanced_weights, build_loss
@@ -174,3 +177,11 @@ def test_input_placement_falls_back_cleanly(monkeypatch):
     assert resolve_input("auto", cuda, 40) == "device"
     assert resolve_input("auto", cuda, 60) == "pinned"  # more than half of what is free
     assert resolve_input("pinned", cuda, 10) == "pinned"
+
+
+def test_tuned_params_are_none_when_no_trial_beat_the_configured_values(tmp_path):
+    path = tmp_path / "best_params.json"
+    path.write_text(json.dumps({"params": {"lr": 0.01}, "note": "trial 3 won"}))
+    assert read_tuned_params(path) == ({"lr": 0.01}, "trial 3 won")
+    path.write_text(json.dumps({"params": {}, "note": "configured values kept"}))
+    assert read_tuned_params(path) == (None, "configured values kept")

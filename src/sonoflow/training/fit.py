@@ -43,6 +43,7 @@ from sonoflow.training.checkpoints import (
     save_checkpoint,
 )
 from sonoflow.training.clip_batches import ClipBatches
+from sonoflow.training.data import TrainingData
 from sonoflow.training.epoch import PassSetup, Precision, evaluation_pass, training_pass
 from sonoflow.training.loaders import loaders
 from sonoflow.training.losses import build_loss, class_counts
@@ -94,21 +95,19 @@ class _Run:
 
 
 def fit(
-    train_clips: pd.DataFrame,
-    val_clips: pd.DataFrame,
-    cache_dir: str | Path,
-    features: dict,
-    labels: list[str],
+    data: TrainingData,
+    train_rows,
+    val_rows,
     model_config: dict,
     *,
-    metadata_csv: str | Path | None = None,
     threads: int = 1,
     seed_offset: int = 0,
     checkpoint_path: str | Path | None = None,
     on_epoch: EpochCallback | None = None,
     plot_dir: str | Path | None = None,
 ) -> FitResult:
-    """Train on `train_clips`, validate on `val_clips` every epoch, keep the best epoch.
+    """Train on `data`'s clips at `train_rows`, validate on those at `val_rows` (boolean
+    masks over `data.clips`) every epoch, keep the best epoch.
 
     Hyperparameters come only from `model_config` (schema defaults fill what it omits).
     `on_epoch(epoch, row)` gets each epoch's history row (with `val_macro_f1`) and may
@@ -118,9 +117,7 @@ def fit(
     """
     config = model_with_defaults(model_config)
     torch.set_num_threads(max(1, threads))
-    run = _set_up(
-        config, features, labels, train_clips, val_clips, cache_dir, metadata_csv, seed_offset
-    )
+    run = _set_up(config, data, data.clips[train_rows], data.clips[val_rows], seed_offset)
     resumed = load_checkpoint(checkpoint_path, run.fingerprint) if checkpoint_path else None
     progress, optimizer, scheduler = _start(run, resumed, plot_dir)
     log.info(
@@ -135,7 +132,7 @@ def fit(
     _epoch_loop(run, progress, optimizer, scheduler, checkpoint_path, on_epoch)
     history = progress["history"]
     best_row = max(history, key=lambda r: r["val_macro_f1"])  # the first of equals, as kept
-    meta = {"classes": run.classes, "model": run.config, "features": dict(features)}
+    meta = {"classes": run.classes, "model": run.config, "features": dict(data.features)}
     if run.encoder:
         meta["metadata_encoder"] = run.encoder
     return FitResult(
@@ -153,23 +150,20 @@ def fit(
 
 def _set_up(
     config: dict,
-    features: dict,
-    labels: list[str],
+    data: TrainingData,
     train_clips: pd.DataFrame,
     val_clips: pd.DataFrame,
-    cache_dir: str | Path,
-    metadata_csv: str | Path | None,
     seed_offset: int,
 ) -> _Run:
     """Seeds, data, model and loss. The order fixes what each random draw is."""
     seed = int(config["seed"]) + seed_offset
     torch.manual_seed(seed)
     device = pick_device()
-    frontend = build_frontend(features)
+    frontend = build_frontend(data.features)
     settings = frontend.settings
-    cache = SpectrogramCache(cache_dir, settings)
-    classes = class_names(labels)
-    encoder, vectors = _metadata_vectors(config, train_clips, val_clips, metadata_csv)
+    cache = SpectrogramCache(data.cache_dir, settings)
+    classes = class_names(data.labels)
+    encoder, vectors = _metadata_vectors(config, train_clips, val_clips, data.metadata_csv)
     generator = torch.Generator().manual_seed(seed)
     train_batches, val_batches = loaders(
         train_clips, val_clips, cache, frontend, classes, config, device, generator, seed, vectors
@@ -183,8 +177,8 @@ def _set_up(
     loss_fn = build_loss(config, class_counts(train_batches.targets, len(classes))).to(device)
     run_id = fingerprint(
         config,
-        features,
-        labels,
+        data.features,
+        data.labels,
         seed_offset,
         train_clips.to_dict("list"),
         val_clips["uid"].tolist(),

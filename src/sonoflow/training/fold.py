@@ -11,6 +11,7 @@ import pandas as pd
 from sonoflow.common.atomic import write_csv, write_json
 from sonoflow.models.config import apply_params
 from sonoflow.models.weights import save_weights
+from sonoflow.training.data import TrainingData
 from sonoflow.training.fit import fit
 
 # Hyperparameters that results.json reports besides the learning rate.
@@ -25,32 +26,25 @@ def read_tuned_params(best_params_path: str | Path) -> tuple[dict | None, str]:
 
 
 def train_fold(
-    clips: pd.DataFrame,
+    data: TrainingData,
     folds: np.ndarray,
     fold: int,
-    cache_dir: str | Path,
-    features: dict,
-    labels: list[str],
     model_config: dict,
     out_dir: str | Path,
     threads: int = 1,
     checkpoint_path: str | Path | None = None,
-    metadata_csv: str | Path | None = None,
     tuned_params: dict | None = None,
 ) -> dict:
-    """Train on every train+val fold but `fold`, validate on `fold`; write model.pt,
-    history.csv and results.json into `out_dir`. `tuned_params` (a tuning study's best,
-    dotted names for nested keys) override the model config's values."""
+    """Train on every train+val fold of `data`'s clips but `fold`, validate on `fold`; write
+    model.pt, history.csv and results.json into `out_dir`. `tuned_params` (a tuning study's
+    best, dotted names for nested keys) override the model config's values."""
     out_dir = Path(out_dir)
     model_config = apply_params(model_config, tuned_params or {})
     result = fit(
-        clips[(folds >= 0) & (folds != fold)],
-        clips[folds == fold],
-        cache_dir,
-        features,
-        labels,
+        data,
+        (folds >= 0) & (folds != fold),
+        folds == fold,
         model_config,
-        metadata_csv=metadata_csv,
         threads=threads,
         seed_offset=fold,
         checkpoint_path=checkpoint_path,

@@ -8,6 +8,7 @@ import optuna
 import pandas as pd
 
 from sonoflow.training.checkpoints import fingerprint
+from sonoflow.training.data import TrainingData
 from sonoflow.training.fit import fit
 from sonoflow.tuning.space import search_space
 from sonoflow.tuning.study import CONFIGURED_ATTR, open_study, run_worker, study_lock
@@ -26,16 +27,12 @@ def trial_epochs(model_config: dict, tuning: dict) -> int:
 
 
 def tune_worker(
-    clips: pd.DataFrame,
-    cache_dir: str | Path,
-    features: dict,
-    labels: list[str],
+    data: TrainingData,
     model_config: dict,
     tuning: dict,
     journal: str | Path,
     worker: int,
     threads: int = 1,
-    metadata_csv: str | Path | None = None,
 ) -> dict:
     """Run this worker's share of the study's trials; returns a summary of its trials.
 
@@ -45,20 +42,17 @@ def tune_worker(
     """
     optuna.logging.disable_default_handler()  # Optuna's messages go to the job's log
     optuna.logging.enable_propagation()
-    train_clips, val_clips = clips[clips["split"] == "train"], clips[clips["split"] == "val"]
+    train_rows, val_rows = data.clips["split"] == "train", data.clips["split"] == "val"
     epochs = trial_epochs(model_config, tuning)
-    name = study_name(clips, features, labels, model_config, tuning)
+    name = study_name(data.clips, data.features, data.labels, model_config, tuning)
     study = open_study(journal, name, tuning["seed"] + worker, tuning["pruner"], epochs)
 
     def train(config: dict, report) -> float:
         result = fit(
-            train_clips,
-            val_clips,
-            cache_dir=cache_dir,
-            features=features,
-            labels=labels,
+            data,
+            train_rows,
+            val_rows,
             model_config={**config, "epochs": epochs},
-            metadata_csv=metadata_csv,
             threads=threads,
             on_epoch=lambda epoch, row: report(epoch, row["val_macro_f1"]),
         )

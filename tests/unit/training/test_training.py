@@ -18,6 +18,7 @@ from sonoflow.models.config import model_with_defaults
 from sonoflow.prediction.predict import predict_recordings
 from sonoflow.training.clip_batches import ClipBatches
 from sonoflow.training.clip_windows import ClipWindows
+from sonoflow.training.data import TrainingData
 from sonoflow.training.fit import fit
 from sonoflow.training.fold import train_fold
 from sonoflow.training.frame_store import FrameStore
@@ -45,11 +46,10 @@ def work(tmp_path_factory):
     return work, clips, folds
 
 
-def _fit(work, model, **kwargs):
+def _fit(work, model, metadata_csv=None, **kwargs):
     root, clips, folds = work
-    return fit(
-        clips[folds == 1], clips[folds == 0], root / "cache", FEATURES, LABELS, model, **kwargs
-    )
+    data = TrainingData(clips, root / "cache", FEATURES, LABELS, metadata_csv)
+    return fit(data, folds == 1, folds == 0, model, **kwargs)
 
 
 class Stop(Exception):
@@ -128,17 +128,8 @@ def test_fold_outputs_report_and_prediction_with_metadata(work, tmp_path):
     model = {"backbone": "band_mlp", "epochs": 2, "metadata": {"fusion": "concat"}}
     metadata = root / "corpus/train/metadata.csv"
     for fold in (0, 1):
-        train_fold(
-            clips,
-            folds,
-            fold,
-            root / "cache",
-            FEATURES,
-            LABELS,
-            model,
-            tmp_path / f"fold{fold}",
-            metadata_csv=metadata,
-        )
+        data = TrainingData(clips, root / "cache", FEATURES, LABELS, metadata)
+        train_fold(data, folds, fold, model, tmp_path / f"fold{fold}")
     results = json.loads((tmp_path / "fold0/results.json").read_text())
     assert results["hyperparameters"]["augment.mixup.alpha"] == 0.4
     assert results["metrics"]["val_macro_f1"] == max(
@@ -276,7 +267,8 @@ def test_a_last_batch_of_one_clip_is_dropped(work):
 
 def test_a_lone_clip_still_trains(work):
     root, clips, folds = work
-    one = clips[folds == 1].iloc[:1]
+    one = np.arange(len(clips)) == np.flatnonzero(folds == 1)[0]
     model = {"backbone": "band_mlp", "epochs": 1}  # no batch normalisation
-    result = fit(one, clips[folds == 0], root / "cache", FEATURES, LABELS, model)
+    data = TrainingData(clips, root / "cache", FEATURES, LABELS)
+    result = fit(data, one, folds == 0, model)
     assert len(result.history) == 1

@@ -2,6 +2,8 @@
 the training loader."""
 
 import json
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -14,6 +16,7 @@ from sonoflow.models.config import model_with_defaults
 from sonoflow.training import frame_store
 from sonoflow.training.augment import mix_noise, mixup, random_gain, spec_augment
 from sonoflow.training.clip_windows import oversampling_factors
+from sonoflow.training.data import TrainingData
 from sonoflow.training.fold import read_tuned_params
 from sonoflow.training.frame_store import resolve_input
 from sonoflow.training.loaders import train_order
@@ -185,3 +188,16 @@ def test_tuned_params_are_none_when_no_trial_beat_the_configured_values(tmp_path
     assert read_tuned_params(path) == ({"lr": 0.01}, "trial 3 won")
     path.write_text(json.dumps({"params": {}, "note": "configured values kept"}))
     assert read_tuned_params(path) == (None, "configured values kept")
+
+
+def test_training_data_from_a_jobs_inputs(tmp_path):
+    pd.DataFrame({"uid": ["a"], "label": ["hum"]}).to_csv(tmp_path / "clips.csv", index=False)
+    marker = tmp_path / "cache/done.json"
+    params = SimpleNamespace(features={"type": "mel"}, labels=["hum"], metadata="")
+    data = TrainingData.from_job(tmp_path / "clips.csv", marker, params)
+    assert data.clips["uid"].tolist() == ["a"]
+    assert data.cache_dir == tmp_path / "cache"
+    assert (data.features, data.labels, data.metadata_csv) == ({"type": "mel"}, ["hum"], None)
+    params = SimpleNamespace(features={}, labels=[], metadata="m.csv")
+    with_metadata = TrainingData.from_job(tmp_path / "clips.csv", marker, params)
+    assert with_metadata.metadata_csv == Path("m.csv")

@@ -9,6 +9,7 @@ from sonoflow.corpus.audio import list_recordings
 from sonoflow.datasets.splits import cv_folds
 from sonoflow.features.cache import build_cache
 from sonoflow.prediction.predict import predict_recordings
+from sonoflow.training.data import TrainingData
 from sonoflow.training.fold import train_fold
 
 STATS = {
@@ -30,7 +31,9 @@ def test_mlp_on_statistics_learns_and_predicts(tmp_path):
     clips = pd.read_csv(work / "dataset/clips.csv")
     folds = cv_folds(clips, 2, seed=0)
     model = {"backbone": "mlp", "epochs": 15, "patience": 15, "lr": 0.003, "batch_size": 16}
-    results = train_fold(clips, folds, 0, work / "stats", STATS, LABELS, model, tmp_path / "fold0")
+    results = train_fold(
+        TrainingData(clips, work / "stats", STATS, LABELS), folds, 0, model, tmp_path / "fold0"
+    )
     # three classes: chance macro-F1 is about 1/3; the demo's calls are easy to tell apart
     assert results["metrics"]["val_macro_f1"] > 0.6
     (recording,) = list_recordings(work / "corpus/benchmark/audio")

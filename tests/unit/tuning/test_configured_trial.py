@@ -7,6 +7,7 @@ import pandas as pd
 from training_helpers import FEATURES, LABELS, VARIANT, build_training_corpus
 
 from sonoflow.datasets.splits import cv_folds
+from sonoflow.training.data import TrainingData
 from sonoflow.training.fold import train_fold
 from sonoflow.tuning.report import write_report
 from sonoflow.tuning.study import load_study
@@ -29,9 +30,8 @@ def test_folds_train_with_the_configured_values_when_no_trial_beats_them(tmp_pat
     work = build_training_corpus(tmp_path, {**VARIANT, "split": split}, tapes=12)
     clips = pd.read_csv(work / "dataset/clips.csv")
     journal = tmp_path / "tuning/journal.log"
-    summary = tune_worker(
-        clips, work / "cache", FEATURES, LABELS, MODEL, TUNING, journal=journal, worker=0
-    )
+    data = TrainingData(clips, work / "cache", FEATURES, LABELS)
+    summary = tune_worker(data, MODEL, TUNING, journal=journal, worker=0)
     assert [t["configured"] for t in summary["trials"]] == [True, False, False]
     out = {"best_params": tmp_path / "best_params.json", "trials": tmp_path / "trials.csv"}
     out.update({name: tmp_path / f"{name}.png" for name in PLOTS})
@@ -46,12 +46,9 @@ def test_folds_train_with_the_configured_values_when_no_trial_beats_them(tmp_pat
 
     folds = cv_folds(clips, 2, seed=0)
     results = train_fold(
-        clips,
+        data,
         folds,
         0,
-        work / "cache",
-        FEATURES,
-        LABELS,
         MODEL,
         out_dir=tmp_path / "fold0",
         tuned_params=best["params"] or None,  # as workflow/scripts/train_fold.py passes it

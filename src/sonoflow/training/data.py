@@ -1,0 +1,30 @@
+"""What a training run reads: the clips, the spectrogram cache, the feature settings, the
+labels and the recordings' metadata, as one value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    clips: pd.DataFrame  # the dataset variant's clips.csv
+    cache_dir: Path  # the folder of the features' cache
+    features: dict  # the feature settings the cache was computed with
+    labels: list[str]  # the experiment's classes, without noise
+    metadata_csv: Path | None = None  # recordings' metadata, for fusion models
+
+    @classmethod
+    def from_job(cls, clips_csv: str | Path, cache_file: str | Path, params) -> TrainingData:
+        """From a job's inputs: clips.csv, a file in the cache folder (its marker), and the
+        rule's params `features`, `labels` and `metadata` ("" or None: no metadata)."""
+        return cls(
+            clips=pd.read_csv(clips_csv),
+            cache_dir=Path(cache_file).parent,
+            features=params.features,
+            labels=params.labels,
+            metadata_csv=Path(params.metadata) if params.metadata else None,
+        )

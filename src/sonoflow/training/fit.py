@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 from timm.scheduler import CosineLRScheduler
@@ -96,8 +97,8 @@ class _Run:
 
 def fit(
     data: TrainingData,
-    train_rows,
-    val_rows,
+    train_rows: np.ndarray | pd.Series,
+    val_rows: np.ndarray | pd.Series,
     model_config: dict,
     *,
     threads: int = 1,

@@ -8,7 +8,7 @@ from training_helpers import FEATURES, LABELS, VARIANT, build_training_corpus
 
 from sonoflow.datasets.splits import cv_folds
 from sonoflow.training.data import TrainingData
-from sonoflow.training.fold import train_fold
+from sonoflow.training.fold import read_tuned_params, train_fold
 from sonoflow.tuning.report import write_report
 from sonoflow.tuning.study import load_study
 from sonoflow.tuning.worker import tune_worker
@@ -51,7 +51,7 @@ def test_folds_train_with_the_configured_values_when_no_trial_beats_them(tmp_pat
         0,
         MODEL,
         out_dir=tmp_path / "fold0",
-        tuned_params=best["params"] or None,  # as workflow/scripts/train_fold.py passes it
+        tuned_params=read_tuned_params(out["best_params"])[0],  # as train_fold.py does
     )
     assert results["model"]["lr"] == MODEL["lr"]
     assert results["hyperparameters"]["lr"] == MODEL["lr"]

@@ -21,7 +21,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from sonoflow.features.frontend import FeatureSettings
+from sonoflow.features.spectrogram import FeatureSettings
 from sonoflow.models.build import build_model
 from sonoflow.models.weights import save_weights
 

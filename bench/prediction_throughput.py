@@ -36,7 +36,7 @@ import soundfile as sf
 import torch
 
 from sonoflow.common.device import describe_device_short, pick_device
-from sonoflow.features.frontend import FeatureFrontend, FeatureSettings, frame_windows
+from sonoflow.features.spectrogram import FeatureFrontend, FeatureSettings, frame_windows
 from sonoflow.models.build import build_model
 from sonoflow.models.weights import save_weights
 from sonoflow.prediction.predict import (

@@ -13,7 +13,13 @@ from pathlib import Path
 
 from sonoflow.common.schema import ConfigError, key_path, load_schema, validator_with_defaults
 from sonoflow.datasets.noise_mining import NOISE
-from sonoflow.features.kinds import check_features, check_hop, check_pairing, resolved_features
+from sonoflow.features.kinds import (
+    check_features,
+    check_hop,
+    check_pairing,
+    is_vector,
+    resolved_features,
+)
 from sonoflow.models.config import check_model
 
 log = logging.getLogger(__name__)
@@ -217,7 +223,7 @@ def _check_hops(config: dict) -> None:
     for bench_name, bench in config["benchmarks"].items():
         for name in used:
             features = config["features"][name]
-            if features.get("type", "spectrogram") != "spectrogram":
+            if is_vector(features):
                 resolved = resolved_features(config["features"], name)
                 hop_key = f"benchmarks.{bench_name}.hop_s"
                 check_hop(resolved, f"features.{name}", bench["hop_s"], hop_key)

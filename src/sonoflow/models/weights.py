@@ -9,7 +9,7 @@ import timm
 import torch
 
 from sonoflow.common.atomic import atomic_path
-from sonoflow.features.frontends import input_shape
+from sonoflow.features.registry import input_shape
 from sonoflow.models.build import build_model
 from sonoflow.models.detector import Detector
 

@@ -26,8 +26,8 @@ from sonoflow.common.logs import log_startup
 from sonoflow.corpus.audio import duration_s
 from sonoflow.corpus.audio_blocks import decode_recordings
 from sonoflow.corpus.metadata import metadata_vector
-from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
-from sonoflow.features.frontends import build_frontend
+from sonoflow.features.registry import build_frontend
+from sonoflow.features.spectrogram import FeatureFrontend, FeatureSettings
 from sonoflow.features.streaming import stream_windows
 from sonoflow.features.vectors import VectorSettings
 from sonoflow.models.weights import load_weights

@@ -30,7 +30,7 @@ from sonoflow.common.device import pick_device
 from sonoflow.corpus.metadata import fit_encoder, read_metadata, recording_vectors
 from sonoflow.datasets.noise_mining import NOISE
 from sonoflow.features.cache import SpectrogramCache
-from sonoflow.features.frontends import build_frontend
+from sonoflow.features.registry import build_frontend
 from sonoflow.models.build import build_model
 from sonoflow.models.config import model_with_defaults
 from sonoflow.models.detector import Detector

@@ -7,7 +7,7 @@ import torch
 
 from sonoflow.corpus.audio import AudioError
 from sonoflow.corpus.audio_blocks import read_blocks
-from sonoflow.features.frontend import FeatureSettings
+from sonoflow.features.spectrogram import FeatureSettings
 from sonoflow.models.build import build_model
 from sonoflow.models.weights import load_weights, save_weights
 from sonoflow.prediction.predict import predict_recordings

@@ -13,7 +13,7 @@ from torch import nn
 
 from sonoflow.corpus.audio import AudioError, load_mono
 from sonoflow.corpus.audio_blocks import prefetch, read_blocks
-from sonoflow.features.frontend import FeatureFrontend, FeatureSettings, frame_windows
+from sonoflow.features.spectrogram import FeatureFrontend, FeatureSettings, frame_windows
 from sonoflow.features.streaming import stream_windows
 from sonoflow.models.build import build_model
 from sonoflow.models.weights import save_weights
@@ -195,7 +195,7 @@ MEMORY_PROBE = textwrap.dedent(
     from pathlib import Path
     import torch
     from sonoflow.corpus.audio_blocks import read_blocks
-    from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
+    from sonoflow.features.spectrogram import FeatureFrontend, FeatureSettings
     from sonoflow.features.streaming import stream_windows
     settings = FeatureSettings(sample_rate=16000, window_s=1.0, n_bins=64)
     frontend = FeatureFrontend(settings)

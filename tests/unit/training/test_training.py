@@ -12,7 +12,7 @@ from sonoflow.corpus.audio import list_recordings
 from sonoflow.datasets.splits import cv_folds
 from sonoflow.evaluation.assessment import assess_experiment
 from sonoflow.features.cache import SpectrogramCache
-from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
+from sonoflow.features.spectrogram import FeatureFrontend, FeatureSettings
 from sonoflow.models.build import build_model
 from sonoflow.models.config import model_with_defaults
 from sonoflow.prediction.predict import predict_recordings

@@ -9,7 +9,7 @@ clips and prediction windows index into the cache as into spectrogram frames.
 
 from __future__ import annotations
 
-from sonoflow.common.schema import ConfigError
+from sonoflow.common.schema import config_error
 from sonoflow.features.registry import kind_of
 
 # The backbone made for vector front-ends; every other backbone takes spectrograms.
@@ -66,9 +66,7 @@ def check_features(section: dict) -> None:
 
 def _check_file(features: dict, needed: str, key: str) -> None:
     if not features.get(needed):
-        raise ConfigError(
-            f"invalid config:\n  {key}.{needed}: model {features.get('model')} needs a file"
-        )
+        raise config_error(f"{key}.{needed}", f"model {features.get('model')} needs a file")
 
 
 def _check_whole_samples(features: dict, key: str) -> None:
@@ -76,9 +74,8 @@ def _check_whole_samples(features: dict, key: str) -> None:
     for field, seconds in (("hop_s", float(features["hop_s"])), ("window_s", window_s)):
         samples = seconds * rate
         if abs(samples - round(samples)) > 1e-6:
-            raise ConfigError(
-                f"invalid config:\n  {key}.{field}: {seconds} s is not a whole number of "
-                f"samples at {rate} Hz"
+            raise config_error(
+                f"{key}.{field}", f"{seconds} s is not a whole number of samples at {rate} Hz"
             )
 
 
@@ -87,37 +84,50 @@ def _check_stft_frames(features: dict, frames: int, key: str) -> None:
     samples = int(features["n_fft"]) + (frames - 1) * int(features["hop_length"])
     least = samples / int(features["sample_rate"])
     if float(features["window_s"]) < least:
-        raise ConfigError(
-            f"invalid config:\n  {key}.window_s: {features['window_s']} s holds fewer than "
-            f"{frames} STFT frames (n_fft + {frames - 1} hop_length samples, {least:g} s)"
+        raise config_error(
+            f"{key}.window_s",
+            f"{features['window_s']} s holds fewer than "
+            f"{frames} STFT frames (n_fft + {frames - 1} hop_length samples, {least:g} s)",
         )
 
 
 def _check_concat(section: dict, features: dict, key: str) -> None:
     parts = features.get("parts") or []
     if not parts:
-        raise ConfigError(f"invalid config:\n  {key}.parts: concat needs the names of its parts")
+        raise config_error(f"{key}.parts", "concat needs the names of its parts")
     for part in parts:
         if part not in section:
-            raise ConfigError(
-                f"invalid config:\n  {key}.parts: {part!r} is not one of the features "
-                f"{sorted(section)}"
+            raise config_error(
+                f"{key}.parts", f"{part!r} is not one of the features {sorted(section)}"
             )
         part_kind = kind_of(section[part])
         if not part_kind.vector or part_kind.joins_parts:
-            raise ConfigError(
-                f"invalid config:\n  {key}.parts: {part!r} is a {part_kind.type} front-end; concat "
-                "joins statistics and embedding front-ends"
+            raise config_error(
+                f"{key}.parts",
+                f"{part!r} is a {part_kind.type} front-end; concat "
+                "joins statistics and embedding front-ends",
             )
     shapes = {p: (*rate_and_window(section[p]), float(section[p]["hop_s"])) for p in parts}
     if len(set(shapes.values())) > 1:
         described = ", ".join(
             f"{p}: {r} Hz, window {w} s, hop {h} s" for p, (r, w, h) in shapes.items()
         )
-        raise ConfigError(
-            f"invalid config:\n  {key}.parts: parts must share sample rate, window and hop "
-            f"(features.PART.sample_rate, window_s, hop_s); they have {described}"
+        raise config_error(
+            f"{key}.parts",
+            f"parts must share sample rate, window and hop "
+            f"(features.PART.sample_rate, window_s, hop_s); they have {described}",
         )
+
+
+def hop_frames(hop_s: float, frame_s: float) -> int | None:
+    """Frames between window starts when `hop_s` is a positive whole number of frames of
+    `frame_s` seconds, else None: the one hop check of config validation (spectrogram and
+    vector front-ends) and of prediction, so a hop that validation passes never fails a job.
+    The tolerances absorb float error only (hop_s / frame_s of decimal seconds)."""
+    steps = hop_s / frame_s
+    if steps < 1 - 1e-9 or abs(steps - round(steps)) > 1e-6:
+        return None
+    return int(round(steps))
 
 
 def check_hop(features: dict, features_key: str, hop_s: float, hop_key: str) -> None:
@@ -125,11 +135,9 @@ def check_hop(features: dict, features_key: str, hop_s: float, hop_key: str) -> 
     if not is_vector(features):
         return
     frame_s = frame_hop(features)
-    steps = hop_s / frame_s
-    if steps < 1 - 1e-9 or abs(steps - round(steps)) > 1e-6:
-        raise ConfigError(
-            f"invalid config:\n  {hop_key}: {hop_s} s is not a multiple of {features_key}.hop_s "
-            f"({frame_s} s)"
+    if hop_frames(hop_s, frame_s) is None:
+        raise config_error(
+            hop_key, f"{hop_s} s is not a multiple of {features_key}.hop_s ({frame_s} s)"
         )
 
 
@@ -147,14 +155,15 @@ def check_pairing(features: dict, features_key: str, model: dict, model_key: str
     if vector != mlp:
         kind = kind_of(features).type
         wants = f"backbone {VECTOR_BACKBONE}" if vector else "a spectrogram backbone"
-        raise ConfigError(
-            f"invalid config:\n  {model_key}.backbone: {model['backbone']} does not fit "
-            f"{features_key}.type {kind}, which needs {wants}"
+        raise config_error(
+            f"{model_key}.backbone",
+            f"{model['backbone']} does not fit {features_key}.type {kind}, which needs {wants}",
         )
     if vector:
         for name in ("spec_augment", "gain", "noise"):
             if model.get("augment", {}).get(name, {}).get("enabled"):
-                raise ConfigError(
-                    f"invalid config:\n  {model_key}.augment.{name}.enabled: a spectrogram "
-                    f"augmentation, which {features_key} (a vector front-end) cannot take"
+                raise config_error(
+                    f"{model_key}.augment.{name}.enabled",
+                    f"a spectrogram "
+                    f"augmentation, which {features_key} (a vector front-end) cannot take",
                 )

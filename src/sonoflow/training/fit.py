@@ -65,7 +65,7 @@ class FitResult:
     best_state: dict
     best_epoch: int
     lr: float
-    meta: dict  # what rebuilds the model: classes, model, features, metadata_encoder
+    model_info: dict  # what rebuilds the model: classes, model, features, metadata_encoder
     device: str
     train_clips: int
     val_clips: int
@@ -132,15 +132,15 @@ def fit(
     _epoch_loop(run, progress, optimizer, scheduler, checkpoint_path, on_epoch)
     history = progress["history"]
     best_row = max(history, key=lambda r: r["val_macro_f1"])  # the first of equals, as kept
-    meta = {"classes": run.classes, "model": run.config, "features": dict(data.features)}
+    model_info = {"classes": run.classes, "model": run.config, "features": dict(data.features)}
     if run.encoder:
-        meta["metadata_encoder"] = run.encoder
+        model_info["metadata_encoder"] = run.encoder
     return FitResult(
         history=history,
         best_state=progress["best"],
         best_epoch=best_row["epoch"],
         lr=progress["lr"],
-        meta=meta,
+        model_info=model_info,
         device=run.device.type,
         train_clips=run.train_batches.clips,
         val_clips=run.val_batches.clips,

@@ -116,7 +116,7 @@ def test_every_training_option_at_once(work, tmp_path):
     assert 1e-6 <= result.lr <= 1.0
     assert (tmp_path / "lr_range_test.png").stat().st_size > 1000
     assert pd.read_csv(tmp_path / "lr_range_test.csv")["lr"].is_monotonic_increasing
-    encoder = result.meta["metadata_encoder"]
+    encoder = result.model_info["metadata_encoder"]
     assert encoder["categories"]["site"]  # geo 3 + time 4 + one per site seen in training
     assert encoder["width"] == 3 + 4 + len(encoder["categories"]["site"])
     with pytest.raises(ValueError, match="config key corpus.metadata"):

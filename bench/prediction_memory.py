@@ -21,8 +21,9 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from sonoflow.features.frontend import FeatureSettings
+from sonoflow.features.spectrogram import FeatureSettings
 from sonoflow.models.build import build_model
+from sonoflow.models.config import model_with_defaults
 from sonoflow.models.weights import save_weights
 
 CHILD = """
@@ -51,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = FeatureSettings(window_s=1.0, n_bins=32, n_fft=256, hop_length=160)
-        config = {"backbone": "resnet10t"}
+        config = model_with_defaults({"backbone": "resnet10t"})
         torch.manual_seed(0)
         model = build_model(config, 2, (settings.n_bins, settings.frames_per_window))
         checkpoint = Path(tmp) / "model.pt"

@@ -36,8 +36,9 @@ import soundfile as sf
 import torch
 
 from sonoflow.common.device import describe_device_short, pick_device
-from sonoflow.features.frontend import FeatureFrontend, FeatureSettings, frame_windows
+from sonoflow.features.spectrogram import FeatureFrontend, FeatureSettings, frame_windows
 from sonoflow.models.build import build_model
+from sonoflow.models.config import model_with_defaults
 from sonoflow.models.weights import save_weights
 from sonoflow.prediction.predict import (
     COMPILE_MODES,
@@ -132,7 +133,7 @@ def fold_checkpoints(folder: Path, settings: FeatureSettings, folds: int) -> lis
     paths = []
     for fold in range(folds):
         torch.manual_seed(fold)
-        config = {"backbone": "resnet18"}
+        config = model_with_defaults({"backbone": "resnet18"})
         model = build_model(config, len(CLASSES), (settings.n_bins, settings.frames_per_window))
         path = folder / f"fold{fold}.pt"
         meta = {"model": config, "classes": CLASSES, "features": settings.__dict__, "fold": fold}

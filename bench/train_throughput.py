@@ -28,7 +28,7 @@ from sonoflow.corpus.audio import list_recordings
 from sonoflow.corpus.demo import DemoSettings, make_demo_corpus
 from sonoflow.datasets.build import prepare_dataset
 from sonoflow.features.cache import SpectrogramCache, build_cache
-from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
+from sonoflow.features.spectrogram import FeatureFrontend, FeatureSettings
 from sonoflow.models.build import build_model
 from sonoflow.models.config import model_with_defaults
 from sonoflow.training.epoch import PassSetup, Precision, training_pass

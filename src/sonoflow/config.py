@@ -11,9 +11,22 @@ import logging
 import re
 from pathlib import Path
 
-from sonoflow.common.schema import ConfigError, key_path, load_schema, validator_with_defaults
+from sonoflow.common.schema import (
+    config_error,
+    invalid_config,
+    key_path,
+    load_schema,
+    validator_with_defaults,
+)
 from sonoflow.datasets.noise_mining import NOISE
-from sonoflow.features.kinds import check_features, check_hop, check_pairing, resolved_features
+from sonoflow.features.kinds import (
+    check_features,
+    check_hop,
+    check_pairing,
+    hop_frames,
+    is_vector,
+    resolved_features,
+)
 from sonoflow.models.config import check_model
 
 log = logging.getLogger(__name__)
@@ -34,25 +47,50 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
     _coerce_text_numbers(config, validator)
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
-        lines = [f"  {key_path(e)}: {e.message}" for e in errors[:10]]
-        raise ConfigError("invalid config:\n" + "\n".join(lines))
+        raise invalid_config([(key_path(e), e.message) for e in errors[:10]])
+    for check in CHECKS:
+        check(config)
+    sorted_keys = _sorted(config)
+    config.clear()
+    config.update(sorted_keys)
+    return config
+
+
+def _check_experiments(config: dict) -> None:
+    """Each experiment names a dataset, features and model of the config."""
     for i, experiment in enumerate(experiments(config)):
         for kind, name in zip(("datasets", "features", "models"), experiment):
             if name not in config[kind]:
-                raise ConfigError(
-                    f"invalid config:\n  experiments.{i}: {name!r} is not one of the "
-                    f"{kind} defined in the config {sorted(config[kind])}"
+                raise config_error(
+                    f"experiments.{i}",
+                    f"{name!r} is not one of the "
+                    f"{kind} defined in the config {sorted(config[kind])}",
                 )
+
+
+def _check_dataset_labels(config: dict) -> None:
+    """A dataset's labels are corpus labels."""
     for name, variant in config["datasets"].items():
         extra = sorted(set(variant["labels"] or []) - set(config["corpus"]["labels"]))
         if extra:
-            raise ConfigError(
-                f"invalid config:\n  datasets.{name}.labels: {extra} are not in corpus.labels "
-                f"{config['corpus']['labels']}"
+            raise config_error(
+                f"datasets.{name}.labels",
+                f"{extra} are not in corpus.labels {config['corpus']['labels']}",
             )
+
+
+def _check_models(config: dict) -> None:
     for name, model in config["models"].items():
         check_model(model, f"models.{name}")
+
+
+def _check_front_ends(config: dict) -> None:
+    """The checks of each front-end's own keys (features/kinds.py)."""
     check_features(config["features"])
+
+
+def _check_pairings(config: dict) -> None:
+    """Each experiment's model takes what its front-end gives."""
     for _, features, model in experiments(config):
         check_pairing(
             config["features"][features],
@@ -60,39 +98,33 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
             config["models"][model],
             f"models.{model}",
         )
+
+
+def _check_benchmark_folds(config: dict) -> None:
     for name, bench in config["benchmarks"].items():
         if bench["folds"] != "all" and max(bench["folds"]) >= config["cv"]["folds"]:
-            raise ConfigError(
-                f"invalid config:\n  benchmarks.{name}.folds: {bench['folds']} names a fold "
-                f"that does not exist (cv.folds is {config['cv']['folds']}, numbered from 0)"
+            raise config_error(
+                f"benchmarks.{name}.folds",
+                f"{bench['folds']} names a fold "
+                f"that does not exist (cv.folds is {config['cv']['folds']}, numbered from 0)",
             )
-    _check_tuning(config)
-    _check_detect(config)
-    _check_labels(config)
-    _check_features(config)
-    _check_splits(config)
-    _check_hops(config)
-    sorted_keys = _sorted(config)
-    config.clear()
-    config.update(sorted_keys)
-    return config
 
 
 def _check_detect(config: dict) -> None:
     ids = [experiment_id(*e) for e in experiments(config)]
     for name, run in config["detect"].items():
         if run["experiment"] not in ids:
-            raise ConfigError(
-                f"invalid config:\n  detect.{name}.experiment: {run['experiment']!r} is not an "
-                f"experiment of this config {sorted(ids)}"
+            raise config_error(
+                f"detect.{name}.experiment",
+                f"{run['experiment']!r} is not an experiment of this config {sorted(ids)}",
             )
         detect_benchmark(config, name)
         if isinstance(run["threshold"], dict):
             unknown = sorted(set(run["threshold"]) - set(config["corpus"]["labels"]))
             if unknown:
-                raise ConfigError(
-                    f"invalid config:\n  detect.{name}.threshold: {unknown} are not in "
-                    f"corpus.labels {config['corpus']['labels']}"
+                raise config_error(
+                    f"detect.{name}.threshold",
+                    f"{unknown} are not in corpus.labels {config['corpus']['labels']}",
                 )
 
 
@@ -104,15 +136,16 @@ def detect_benchmark(config: dict, name: str) -> str | None:
     benchmark = run["benchmark"]
     if benchmark is None:
         if len(config["benchmarks"]) > 1:
-            raise ConfigError(
-                f"invalid config:\n  detect.{name}.benchmark: threshold `best` needs a benchmark "
-                f"when there are several {sorted(config['benchmarks'])}"
+            raise config_error(
+                f"detect.{name}.benchmark",
+                f"threshold `best` needs a benchmark "
+                f"when there are several {sorted(config['benchmarks'])}",
             )
         return next(iter(config["benchmarks"]))
     if benchmark not in config["benchmarks"]:
-        raise ConfigError(
-            f"invalid config:\n  detect.{name}.benchmark: {benchmark!r} is not one of the "
-            f"benchmarks {sorted(config['benchmarks'])}"
+        raise config_error(
+            f"detect.{name}.benchmark",
+            f"{benchmark!r} is not one of the benchmarks {sorted(config['benchmarks'])}",
         )
     return benchmark
 
@@ -152,10 +185,6 @@ def _coerce_text_numbers(config: dict, validator) -> None:
             return
 
 
-def _fail(key: str, message: str) -> None:
-    raise ConfigError(f"invalid config:\n  {key}: {message}")
-
-
 def _check_labels(config: dict) -> None:
     places = [("corpus.labels", config["corpus"]["labels"])]
     places += [
@@ -166,28 +195,28 @@ def _check_labels(config: dict) -> None:
     for key, labels in places:
         repeated = sorted({label for label in labels if labels.count(label) > 1})
         if repeated:
-            _fail(key, f"{repeated} appear more than once; list each label once")
+            raise config_error(key, f"{repeated} appear more than once; list each label once")
         clash = [label for label in labels if label.lower() == NOISE]
         if clash:
-            _fail(
+            raise config_error(
                 key,
                 f"{clash[0]!r} is the name of the class of mined noise clips; rename the "
                 "label (for example in the annotations, or leave it out: noise is mined anyway)",
             )
 
 
-def _check_features(config: dict) -> None:
+def _check_frequency_ranges(config: dict) -> None:
     for name, features in config["features"].items():
         key, nyquist = f"features.{name}", features["sample_rate"] / 2
         if features["fmax"] > nyquist:
-            _fail(
+            raise config_error(
                 f"{key}.fmax",
                 f"{features['fmax']} Hz is above half the sample rate ({nyquist:g} Hz at "
                 f"{key}.sample_rate {features['sample_rate']}); lower fmax to at most {nyquist:g} "
                 "or raise sample_rate",
             )
         if features["fmin"] >= features["fmax"]:
-            _fail(
+            raise config_error(
                 f"{key}.fmin",
                 f"{features['fmin']} Hz is not below {key}.fmax {features['fmax']} Hz; "
                 "give a frequency range with fmin < fmax",
@@ -199,15 +228,17 @@ def _check_splits(config: dict) -> None:
         key, split = f"datasets.{name}.split", variant["split"]
         total = sum(split.values())
         if total <= 0:
-            _fail(key, "every share is 0; give train a positive share (for example 0.7/0.15/0.15)")
+            raise config_error(
+                key, "every share is 0; give train a positive share (for example 0.7/0.15/0.15)"
+            )
         if abs(total - 1) > SPLIT_SUM_TOLERANCE:
-            _fail(
+            raise config_error(
                 key,
                 f"the shares {split} sum to {total:g}, not 1; scale them "
                 f"(for example {', '.join(f'{k}: {v / total:.3g}' for k, v in split.items())})",
             )
         if split["train"] <= 0:
-            _fail(f"{key}.train", "is 0; training needs a positive train share")
+            raise config_error(f"{key}.train", "is 0; training needs a positive train share")
 
 
 def _check_hops(config: dict) -> None:
@@ -217,16 +248,15 @@ def _check_hops(config: dict) -> None:
     for bench_name, bench in config["benchmarks"].items():
         for name in used:
             features = config["features"][name]
-            if features.get("type", "spectrogram") != "spectrogram":
+            if is_vector(features):
                 resolved = resolved_features(config["features"], name)
                 hop_key = f"benchmarks.{bench_name}.hop_s"
                 check_hop(resolved, f"features.{name}", bench["hop_s"], hop_key)
                 continue
             frame_s = features["hop_length"] / features["sample_rate"]
-            step = bench["hop_s"] / frame_s
-            if step < 1 - 1e-6 or abs(step - round(step)) > 1e-6:
-                nearest = max(1, round(step)) * frame_s
-                _fail(
+            if hop_frames(bench["hop_s"], frame_s) is None:
+                nearest = max(1, round(bench["hop_s"] / frame_s)) * frame_s
+                raise config_error(
                     f"benchmarks.{bench_name}.hop_s",
                     f"{bench['hop_s']} s is not a whole number of frames of features.{name} "
                     f"(one frame is hop_length / sample_rate = {frame_s:g} s); use a multiple "
@@ -250,9 +280,8 @@ def _check_tuning(config: dict) -> None:
     tuned = list(ids) if enabled is True else (enabled or [])
     for name in tuned:
         if name not in ids:
-            raise ConfigError(
-                f"invalid config:\n  tuning.enabled: {name!r} is not an experiment of this "
-                f"config {sorted(ids)}"
+            raise config_error(
+                "tuning.enabled", f"{name!r} is not an experiment of this config {sorted(ids)}"
             )
     choice = tuning["search_space"]
     where = "search_space"
@@ -261,12 +290,28 @@ def _check_tuning(config: dict) -> None:
     rules = space_rules(tuning)
     for key, spec in rules.items():
         if "low" in spec and not spec["low"] < spec["high"]:
-            raise ConfigError(f"invalid config:\n  tuning.{where}.{key}: low must be below high")
+            raise config_error(f"tuning.{where}.{key}", "low must be below high")
     for model in sorted({ids[name][2] for name in tuned}):
         for key in unknown_params(config["models"][model], rules):
-            raise ConfigError(
-                f"invalid config:\n  tuning.{where}.{key}: not a key of models.{model}"
-            )
+            raise config_error(f"tuning.{where}.{key}", f"not a key of models.{model}")
+
+
+# The checks the schema cannot make, in the order validate_config runs them: each takes the
+# config with defaults filled and raises ConfigError (through config_error) naming the key.
+CHECKS = (
+    _check_experiments,
+    _check_dataset_labels,
+    _check_models,
+    _check_front_ends,
+    _check_pairings,
+    _check_benchmark_folds,
+    _check_tuning,
+    _check_detect,
+    _check_labels,
+    _check_frequency_ranges,
+    _check_splits,
+    _check_hops,
+)
 
 
 def experiments(config: dict) -> list[tuple[str, str, str]]:

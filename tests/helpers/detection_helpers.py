@@ -10,8 +10,9 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from sonoflow.features.frontend import FeatureSettings
+from sonoflow.features.spectrogram import FeatureSettings
 from sonoflow.models.build import build_model
+from sonoflow.models.config import model_with_defaults
 from sonoflow.models.weights import save_weights
 
 SETTINGS = FeatureSettings(sample_rate=16000, window_s=0.5, n_fft=512, hop_length=160, n_bins=32)
@@ -64,7 +65,7 @@ def fold_models(folder: Path, folds: int = 2, backbone: str = "band_mlp") -> lis
     paths = []
     for fold in range(folds):
         torch.manual_seed(fold)
-        config = {"backbone": backbone, "hidden": [16]}
+        config = model_with_defaults({"backbone": backbone, "hidden": [16]})
         model = build_model(config, len(CLASSES), (SETTINGS.n_bins, SETTINGS.frames_per_window))
         meta = {"model": config, "classes": CLASSES, "features": SETTINGS.__dict__, "fold": fold}
         path = folder / f"fold{fold}/model.pt"

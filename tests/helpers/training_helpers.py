@@ -8,7 +8,7 @@ from sonoflow.corpus.audio import list_recordings
 from sonoflow.corpus.demo import DemoSettings, make_demo_corpus
 from sonoflow.datasets.build import prepare_dataset
 from sonoflow.features.cache import build_cache
-from sonoflow.features.frontend import FeatureSettings
+from sonoflow.features.spectrogram import FeatureSettings
 
 FEATURES = {"window_s": 0.5, "n_bins": 32, "hop_length": 320}
 LABELS = ["hum", "chirp"]

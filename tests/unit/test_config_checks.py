@@ -123,3 +123,33 @@ def test_key_order_does_not_change_the_validated_config():
     assert repr(plain) == repr(reordered)  # params are stored as their repr
     assert list(plain) == sorted(plain)
     assert plain["corpus"]["labels"] == ["hum", "chirp"]  # lists keep their order
+
+
+def test_a_hop_a_millionth_under_one_frame_fails_at_validation_naming_the_key():
+    # One frame of mel64 is 160 / 16000 = 0.01 s; prediction could not step by less.
+    message = _invalid(lambda c: c["benchmarks"]["demo"].update(hop_s=0.01 * (1 - 1e-6)))
+    assert "benchmarks.demo.hop_s: 0.00999999 s is not a whole number of frames" in message
+
+
+@pytest.mark.parametrize(
+    "hop_s, frames", [(0.01, 1), (0.3, 30), (0.01 * (1 + 1e-7), 1), (0.00999999, None)]
+)
+def test_validation_and_prediction_share_one_hop_check(hop_s, frames):
+    from sonoflow.features.kinds import hop_frames
+    from sonoflow.features.spectrogram import FeatureSettings
+    from sonoflow.prediction.predict import window_step
+
+    assert hop_frames(hop_s, 0.01) == frames
+    settings = FeatureSettings(sample_rate=16000, hop_length=160)
+    if frames is None:
+        with pytest.raises(ValueError, match="not a positive multiple"):
+            window_step(settings, hop_s)
+    else:
+        assert window_step(settings, hop_s) == frames
+
+
+def test_every_check_names_the_key_in_one_format():
+    from sonoflow.common.schema import config_error, invalid_config
+
+    assert str(config_error("a.b", "is wrong")) == "invalid config:\n  a.b: is wrong"
+    assert str(invalid_config([("a", "x"), ("b", "y")])) == "invalid config:\n  a: x\n  b: y"

@@ -20,6 +20,17 @@ class ConfigError(ValueError):
     """An invalid config, with the key path of the offending value."""
 
 
+def invalid_config(problems: list[tuple[str, str]]) -> ConfigError:
+    """The error for bad config keys: `invalid config:`, then one `key: what is wrong` line
+    per problem. Every config check raises through this (or `config_error`)."""
+    return ConfigError("invalid config:\n" + "\n".join(f"  {k}: {m}" for k, m in problems))
+
+
+def config_error(key: str, message: str) -> ConfigError:
+    """The error for one bad config key."""
+    return invalid_config([(key, message)])
+
+
 def validator_with_defaults(schema: dict) -> jsonschema.protocols.Validator:
     """A validator that also fills each property's `default` into the instance it checks."""
     # jsonschema validates but does not fill defaults; this is its documented extension recipe.
@@ -80,8 +91,7 @@ def section_with_defaults(section: str, value: dict, key: str | None = None) -> 
     filled = copy.deepcopy(value)
     errors = list(validator.iter_errors(filled))
     if errors:
-        lines = [f"  {key or section}.{key_path(e)}: {e.message}" for e in errors[:10]]
-        raise ConfigError("invalid config:\n" + "\n".join(lines))
+        raise invalid_config([(f"{key or section}.{key_path(e)}", e.message) for e in errors[:10]])
     return filled
 
 

@@ -20,7 +20,7 @@ from torch import nn
 from sonoflow.common.atomic import atomic_path, write_json
 from sonoflow.datasets.noise_mining import NOISE
 from sonoflow.detection.thresholds import best_thresholds
-from sonoflow.features.frontend import FeatureFrontend, frame_windows
+from sonoflow.features.spectrogram import FeatureFrontend, frame_windows
 from sonoflow.prediction.predict import load_fold_models
 
 CPU = torch.device("cpu")

@@ -29,7 +29,7 @@ def find_recordings(root: str | Path, key: str = "detect.NAME.recordings") -> li
     )
     seen: dict[str, str] = {}
     for relative in found:
-        name = recording_name(relative)
+        name = output_name(relative)
         if name in seen:
             raise ValueError(
                 f"config key {key}: {seen[name]} and {relative} differ only in their suffix; "
@@ -39,7 +39,7 @@ def find_recordings(root: str | Path, key: str = "detect.NAME.recordings") -> li
     return found
 
 
-def recording_name(relative: str) -> str:
+def output_name(relative: str) -> str:
     """A recording's name in every output: its relative path without the audio suffix."""
     return str(PurePosixPath(relative).with_suffix(""))
 

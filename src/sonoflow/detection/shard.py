@@ -28,7 +28,7 @@ import torch
 from sonoflow.common.atomic import atomic_path, write_json
 from sonoflow.common.device import pick_device
 from sonoflow.corpus.audio import AudioError, audio_info, check_channel
-from sonoflow.detection.listing import recording_name
+from sonoflow.detection.listing import output_name
 from sonoflow.prediction.predict import (
     WindowScorer,
     load_fold_models,
@@ -146,7 +146,7 @@ def score_recording(
     work: Path,
 ) -> dict:
     """Score one recording into `work`; its status record (scored, or skipped with a reason)."""
-    status = {"recording": recording_name(relative), "path": relative, "status": "scored"}
+    status = {"recording": output_name(relative), "path": relative, "status": "scored"}
     status.update(reason="", duration_s=0.0, windows=0, sample_rate=0, channels=0)
     try:
         info = audio_info(path)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from sonoflow.evaluation.benchmark import ALL  # the micro-average row of metrics.csv
+
 log = logging.getLogger(__name__)
-ALL = "all"  # the micro-average row of metrics.csv (sonoflow.evaluation.benchmark.ALL)
 
 
 def best_thresholds(metrics_csv: str | Path, labels: list[str]) -> dict[str, float]:

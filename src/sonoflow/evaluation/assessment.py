@@ -24,7 +24,7 @@ from sonoflow.common.device import pick_device
 from sonoflow.common.plots import new_figure, save_figure
 from sonoflow.corpus.metadata import recording_vectors
 from sonoflow.features.cache import SpectrogramCache
-from sonoflow.features.frontends import build_frontend
+from sonoflow.features.registry import build_frontend
 from sonoflow.models.weights import load_weights
 from sonoflow.training.clip_windows import ClipWindows
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sonoflow.features.kinds import FIXED_EMBEDDINGS
+from sonoflow.features.registry import KINDS
 from sonoflow.features.vectors import VectorFrontend, VectorSettings
 
 MODEL_GLOB = "models/**/BirdNET_GLOBAL_6K_V2.4_Model_FP32.tflite"
@@ -46,7 +46,7 @@ def with_embedding_output(model_file: Path) -> tuple[bytes, str]:
     classifier = next(op for op in graph.operators if scores in op.outputs)
     embedding = int(classifier.inputs[0])
     width = graph.tensors[embedding].shape[-1]
-    if width != FIXED_EMBEDDINGS["birdnet"][2]:
+    if width != KINDS["birdnet"].dims:
         raise ValueError(f"{model_file}: the classifier's input has {width} values, not 1024")
     graph.outputs = np.append(graph.outputs, embedding).astype(np.int32)
     builder = flatbuffers.Builder(1024)
@@ -62,9 +62,11 @@ class BirdNETFrontend(VectorFrontend):
             from ai_edge_litert.interpreter import Interpreter
         except ImportError as error:
             raise ImportError(f"features.NAME.model birdnet needs {EXTRA}") from error
-        rate, window_s, dims = FIXED_EMBEDDINGS["birdnet"]
+        kind = KINDS["birdnet"]
         super().__init__(
-            VectorSettings("embedding", rate, window_s, float(features["hop_s"]), dims)
+            VectorSettings(
+                kind.type, kind.sample_rate, kind.window_s, float(features["hop_s"]), kind.dims
+            )
         )
         content, name = with_embedding_output(birdnet_model_file())
         self.interpreter = Interpreter(model_content=content, num_threads=torch.get_num_threads())

@@ -15,13 +15,13 @@ import torch
 
 from sonoflow.common.atomic import atomic_path, write_csv
 from sonoflow.corpus.audio import AudioError, Channel, audio_info, load_mono
-from sonoflow.features.frontend import (
+from sonoflow.features.registry import build_frontend
+from sonoflow.features.spectrogram import (
     FeatureFrontend,
     FeatureSettings,
     pad_frames,
     spectrogram_in_blocks,
 )
-from sonoflow.features.frontends import build_frontend
 from sonoflow.features.vectors import VectorSettings
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def build_cache(
     skip_bad: bool = False,
 ) -> pd.DataFrame:
     """Compute and store every recording's spectrogram (or vectors: `settings` may be any
-    features config, see frontends.build_frontend); write and return the index.
+    features config, see registry.build_frontend); write and return the index.
 
     `channel` is "mix" or a 0-based channel index. With `skip_bad`, recordings that cannot
     be used (corpus.bad_audio: skip) are logged and left out instead of failing.

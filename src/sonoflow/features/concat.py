@@ -23,5 +23,12 @@ class ConcatFrontend(VectorFrontend):
         )
         self.parts = nn.ModuleList(parts)
 
+    @classmethod
+    def from_config(cls, features: dict) -> ConcatFrontend:
+        """The concat of a resolved features config (its parts' configs in `parts`)."""
+        from sonoflow.features.registry import build_frontend
+
+        return cls([build_frontend(part) for part in features["parts"]])
+
     def embed(self, windows: torch.Tensor) -> torch.Tensor:
         return torch.cat([part.embed(windows) for part in self.parts], dim=1)

@@ -1,6 +1,6 @@
-"""Front-end kinds as plain config: which ones give vectors, their fixed window, rate and
-width, and the checks config validation makes. Free of torch, because Snakemake runs the
-checks while it builds the DAG.
+"""Front-end kinds as plain config: which ones give vectors, their window and rate (from
+the registry's table), and the checks config validation makes. Free of torch, because
+Snakemake runs the checks while it builds the DAG.
 
 A vector front-end (`statistics`, `embedding`, `concat`) stores one vector per frame: frame i
 describes the audio [i * hop_s, i * hop_s + window_s), so a model window is one frame and
@@ -9,27 +9,24 @@ clips and prediction windows index into the cache as into spectrogram frames.
 
 from __future__ import annotations
 
-from sonoflow.common.schema import ConfigError
+from sonoflow.common.schema import config_error
+from sonoflow.features.registry import kind_of
 
-SPECTROGRAM = "spectrogram"
-VECTOR_TYPES = ("statistics", "embedding", "concat")
-# Embedding models whose input is fixed by their training: (sample rate, window s, width).
-# VGGish: 96 frames of 25 ms every 10 ms (its "0.96 s" patch spans 0.975 s of audio).
-FIXED_EMBEDDINGS = {"vggish": (16000, 0.975, 128), "birdnet": (48000, 3.0, 1024)}
 # The backbone made for vector front-ends; every other backbone takes spectrograms.
 VECTOR_BACKBONE = "mlp"
 
 
 def is_vector(features: dict) -> bool:
-    return features.get("type", SPECTROGRAM) in VECTOR_TYPES
+    return kind_of(features).vector
 
 
 def rate_and_window(features: dict) -> tuple[int, float]:
-    """(sample rate, window s) of a front-end: fixed for vggish and birdnet, else the config's."""
-    if features.get("type") == "embedding" and features.get("model") in FIXED_EMBEDDINGS:
-        rate, window_s, _ = FIXED_EMBEDDINGS[features["model"]]
-        return rate, window_s
-    if features.get("type") == "concat":
+    """(sample rate, window s) of a front-end: fixed for vggish and birdnet, a concat's first
+    part's (a resolved concat), else the config's."""
+    kind = kind_of(features)
+    if kind.sample_rate is not None:
+        return kind.sample_rate, kind.window_s
+    if kind.joins_parts:
         return rate_and_window(features["parts"][0])
     return int(features["sample_rate"]), float(features["window_s"])
 
@@ -38,41 +35,38 @@ def resolved_features(section: dict, name: str) -> dict:
     """features.NAME with a concat's `parts` (names) replaced by the parts' configs, so one
     job's params hold all it needs and a part's edit reruns the concat's cache."""
     features = dict(section[name])
-    if features.get("type") == "concat":
+    if kind_of(features).joins_parts:
         features["parts"] = [resolved_features(section, part) for part in features["parts"]]
     return features
 
 
 def model_files(features: dict) -> list[str]:
     """Files a (resolved) front-end reads besides audio: VGGish weights, an ONNX model."""
-    if features.get("type") == "concat":
+    kind = kind_of(features)
+    if kind.joins_parts:
         return [f for part in features["parts"] for f in model_files(part)]
-    if features.get("type") == "embedding":
-        key = {"vggish": "weights", "onnx": "path"}.get(features.get("model"))
-        return [features[key]] if key and features.get(key) else []
-    return []
+    key = kind.file_key
+    return [features[key]] if key and features.get(key) else []
 
 
 def check_features(section: dict) -> None:
     """Checks the schema cannot make, per features.NAME; ConfigError names the key."""
     for name, features in section.items():
         key = f"features.{name}"
-        kind = features.get("type", SPECTROGRAM)
-        if kind == "embedding":
-            _check_embedding(features, key)
-        if kind == "concat":
+        kind = kind_of(features)
+        if kind.file_key:
+            _check_file(features, kind.file_key, key)
+        if kind.joins_parts:
             _check_concat(section, features, key)
-        if kind in VECTOR_TYPES and kind != "concat":
+        elif kind.vector:
             _check_whole_samples(features, key)
-        if kind == "statistics":
-            _check_statistics_window(features, key)
+        if kind.min_stft_frames:
+            _check_stft_frames(features, kind.min_stft_frames, key)
 
 
-def _check_embedding(features: dict, key: str) -> None:
-    model = features.get("model")
-    needed = {"vggish": "weights", "onnx": "path"}.get(model)
-    if needed and not features.get(needed):
-        raise ConfigError(f"invalid config:\n  {key}.{needed}: model {model} needs a file")
+def _check_file(features: dict, needed: str, key: str) -> None:
+    if not features.get(needed):
+        raise config_error(f"{key}.{needed}", f"model {features.get('model')} needs a file")
 
 
 def _check_whole_samples(features: dict, key: str) -> None:
@@ -80,47 +74,60 @@ def _check_whole_samples(features: dict, key: str) -> None:
     for field, seconds in (("hop_s", float(features["hop_s"])), ("window_s", window_s)):
         samples = seconds * rate
         if abs(samples - round(samples)) > 1e-6:
-            raise ConfigError(
-                f"invalid config:\n  {key}.{field}: {seconds} s is not a whole number of "
-                f"samples at {rate} Hz"
+            raise config_error(
+                f"{key}.{field}", f"{seconds} s is not a whole number of samples at {rate} Hz"
             )
 
 
-def _check_statistics_window(features: dict, key: str) -> None:
+def _check_stft_frames(features: dict, frames: int, key: str) -> None:
     """A standard deviation over time needs at least two STFT frames in the window."""
-    least = (int(features["n_fft"]) + int(features["hop_length"])) / int(features["sample_rate"])
+    samples = int(features["n_fft"]) + (frames - 1) * int(features["hop_length"])
+    least = samples / int(features["sample_rate"])
     if float(features["window_s"]) < least:
-        raise ConfigError(
-            f"invalid config:\n  {key}.window_s: {features['window_s']} s holds fewer than two "
-            f"STFT frames (n_fft + hop_length samples, {least:g} s)"
+        raise config_error(
+            f"{key}.window_s",
+            f"{features['window_s']} s holds fewer than "
+            f"{frames} STFT frames (n_fft + {frames - 1} hop_length samples, {least:g} s)",
         )
 
 
 def _check_concat(section: dict, features: dict, key: str) -> None:
     parts = features.get("parts") or []
     if not parts:
-        raise ConfigError(f"invalid config:\n  {key}.parts: concat needs the names of its parts")
+        raise config_error(f"{key}.parts", "concat needs the names of its parts")
     for part in parts:
         if part not in section:
-            raise ConfigError(
-                f"invalid config:\n  {key}.parts: {part!r} is not one of the features "
-                f"{sorted(section)}"
+            raise config_error(
+                f"{key}.parts", f"{part!r} is not one of the features {sorted(section)}"
             )
-        kind = section[part].get("type", SPECTROGRAM)
-        if kind not in ("statistics", "embedding"):
-            raise ConfigError(
-                f"invalid config:\n  {key}.parts: {part!r} is a {kind} front-end; concat "
-                "joins statistics and embedding front-ends"
+        part_kind = kind_of(section[part])
+        if not part_kind.vector or part_kind.joins_parts:
+            raise config_error(
+                f"{key}.parts",
+                f"{part!r} is a {part_kind.type} front-end; concat "
+                "joins statistics and embedding front-ends",
             )
     shapes = {p: (*rate_and_window(section[p]), float(section[p]["hop_s"])) for p in parts}
     if len(set(shapes.values())) > 1:
         described = ", ".join(
             f"{p}: {r} Hz, window {w} s, hop {h} s" for p, (r, w, h) in shapes.items()
         )
-        raise ConfigError(
-            f"invalid config:\n  {key}.parts: parts must share sample rate, window and hop "
-            f"(features.PART.sample_rate, window_s, hop_s); they have {described}"
+        raise config_error(
+            f"{key}.parts",
+            f"parts must share sample rate, window and hop "
+            f"(features.PART.sample_rate, window_s, hop_s); they have {described}",
         )
+
+
+def hop_frames(hop_s: float, frame_s: float) -> int | None:
+    """Frames between window starts when `hop_s` is a positive whole number of frames of
+    `frame_s` seconds, else None: the one hop check of config validation (spectrogram and
+    vector front-ends) and of prediction, so a hop that validation passes never fails a job.
+    The tolerances absorb float error only (hop_s / frame_s of decimal seconds)."""
+    steps = hop_s / frame_s
+    if steps < 1 - 1e-9 or abs(steps - round(steps)) > 1e-6:
+        return None
+    return int(round(steps))
 
 
 def check_hop(features: dict, features_key: str, hop_s: float, hop_key: str) -> None:
@@ -128,17 +135,15 @@ def check_hop(features: dict, features_key: str, hop_s: float, hop_key: str) -> 
     if not is_vector(features):
         return
     frame_s = frame_hop(features)
-    steps = hop_s / frame_s
-    if steps < 1 - 1e-9 or abs(steps - round(steps)) > 1e-6:
-        raise ConfigError(
-            f"invalid config:\n  {hop_key}: {hop_s} s is not a multiple of {features_key}.hop_s "
-            f"({frame_s} s)"
+    if hop_frames(hop_s, frame_s) is None:
+        raise config_error(
+            hop_key, f"{hop_s} s is not a multiple of {features_key}.hop_s ({frame_s} s)"
         )
 
 
 def frame_hop(features: dict) -> float:
     """Seconds between the vectors of a (resolved) vector front-end: a concat's parts'."""
-    if features.get("type") == "concat":
+    if kind_of(features).joins_parts:
         return frame_hop(features["parts"][0])
     return float(features["hop_s"])
 
@@ -148,16 +153,17 @@ def check_pairing(features: dict, features_key: str, model: dict, model_key: str
     spectrogram augmentations do not apply to vectors."""
     vector, mlp = is_vector(features), model["backbone"] == VECTOR_BACKBONE
     if vector != mlp:
-        kind = features.get("type", SPECTROGRAM)
+        kind = kind_of(features).type
         wants = f"backbone {VECTOR_BACKBONE}" if vector else "a spectrogram backbone"
-        raise ConfigError(
-            f"invalid config:\n  {model_key}.backbone: {model['backbone']} does not fit "
-            f"{features_key}.type {kind}, which needs {wants}"
+        raise config_error(
+            f"{model_key}.backbone",
+            f"{model['backbone']} does not fit {features_key}.type {kind}, which needs {wants}",
         )
     if vector:
         for name in ("spec_augment", "gain", "noise"):
             if model.get("augment", {}).get(name, {}).get("enabled"):
-                raise ConfigError(
-                    f"invalid config:\n  {model_key}.augment.{name}.enabled: a spectrogram "
-                    f"augmentation, which {features_key} (a vector front-end) cannot take"
+                raise config_error(
+                    f"{model_key}.augment.{name}.enabled",
+                    f"a spectrogram "
+                    f"augmentation, which {features_key} (a vector front-end) cannot take",
                 )

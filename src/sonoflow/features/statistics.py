@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import torch
 
-from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
+from sonoflow.features.registry import statistics_dims
+from sonoflow.features.spectrogram import FeatureFrontend, FeatureSettings
 from sonoflow.features.vectors import VectorFrontend, VectorSettings
-
-
-def statistics_dims(features: dict) -> int:
-    return 2 * (int(features["n_fft"]) // 2 + 1) + 2 * int(features["n_bins"])
 
 
 class StatisticsFrontend(VectorFrontend):

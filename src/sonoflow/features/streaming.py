@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import torch
 
-from sonoflow.features.frontend import FeatureFrontend, frame_windows, pad_frames
+from sonoflow.features.spectrogram import FeatureFrontend, frame_windows, pad_frames
 
 
 class SpectrogramStream:

@@ -16,7 +16,7 @@ import librosa
 import torch
 from torch import nn
 
-from sonoflow.features.kinds import FIXED_EMBEDDINGS
+from sonoflow.features.registry import KINDS
 from sonoflow.features.vectors import VectorFrontend, VectorSettings
 
 RATE, FRAME, HOP, FFT, BANDS, PATCH = 16000, 400, 160, 512, 64, 96
@@ -66,9 +66,11 @@ class LogMelPatches(nn.Module):
 
 class VGGishFrontend(VectorFrontend):
     def __init__(self, features: dict):
-        rate, window_s, dims = FIXED_EMBEDDINGS["vggish"]
+        kind = KINDS["vggish"]
         super().__init__(
-            VectorSettings("embedding", rate, window_s, float(features["hop_s"]), dims)
+            VectorSettings(
+                kind.type, kind.sample_rate, kind.window_s, float(features["hop_s"]), kind.dims
+            )
         )
         self.patches = LogMelPatches()
         self.model = VGGish().eval()

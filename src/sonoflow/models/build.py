@@ -33,20 +33,21 @@ def build_model(
     load_pretrained: bool = True,
 ) -> Detector:
     """The model a config describes, for inputs of (n_bins, frames) = `input_shape`.
+    `model_config` has the schema's defaults filled in (models.config.model_with_defaults).
 
     With `load_pretrained` (training), the backbone starts from `pretrained_file`; prediction
     passes False because the trained weights follow.
     """
     backbone_name = model_config["backbone"]
     check_backbone(backbone_name)
-    dropout = float(model_config.get("dropout", 0.0))
+    dropout = float(model_config["dropout"])
     name = timm_name(backbone_name)
     kwargs: dict = {"in_chans": 1, "num_classes": 0}
     pad_to = None
     if name in (BAND_MLP, VECTOR_MLP):
         kwargs.update(
             img_size=input_shape,
-            hidden=list(model_config.get("hidden", [200, 100])),
+            hidden=list(model_config["hidden"]),
             drop_rate=dropout,
         )
     elif name.startswith(("vit_", "deit_")):
@@ -64,16 +65,16 @@ def build_model(
             )
         kwargs.update(pretrained=True, pretrained_cfg_overlay={"file": str(weights)})
     backbone = timm.create_model(name, **kwargs)
-    metadata = model_config.get("metadata") or {}
+    metadata = model_config["metadata"]
     return Detector(
         backbone,
         backbone.num_features,
         n_classes,
-        head_width=int(model_config.get("head_width", 0)),
+        head_width=int(model_config["head_width"]),
         dropout=dropout,
-        multi_label=bool(model_config.get("multi_label", False)),
+        multi_label=bool(model_config["multi_label"]),
         pad_to=pad_to,
         metadata_width=metadata_width,
-        metadata_hidden=int(metadata.get("hidden", 32)),
-        fusion=metadata.get("fusion", "none"),
+        metadata_hidden=int(metadata["hidden"]),
+        fusion=metadata["fusion"],
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from sonoflow.common.schema import ConfigError, section_with_defaults
+from sonoflow.common.schema import config_error, section_with_defaults
 from sonoflow.models.registry import check_backbone
 
 
@@ -13,11 +13,10 @@ def check_model(model: dict, key: str) -> None:
     try:
         check_backbone(model["backbone"])
     except ValueError as error:
-        raise ConfigError(f"invalid config:\n  {key}.backbone: {error}") from None
+        raise config_error(f"{key}.backbone", str(error)) from None
     if model["multi_label"] and model["loss"]["name"] == "cross_entropy":
-        raise ConfigError(
-            f"invalid config:\n  {key}.loss.name: cross_entropy is single-label; "
-            "multi_label needs bce or focal"
+        raise config_error(
+            f"{key}.loss.name", "cross_entropy is single-label; multi_label needs bce or focal"
         )
 
 

@@ -61,7 +61,7 @@ def weights_name(backbone: str) -> str:
 def pretrained_file(model_config: dict, weights_dir: str | Path | None = None) -> Path | None:
     """The weights file a model starts from: None, its timm weights downloaded into
     `weights_dir` (the workflow's download_weights folder), or a PATH."""
-    pretrained = model_config.get("pretrained", False)
+    pretrained = model_config["pretrained"]
     if pretrained is False or timm_name(model_config["backbone"]) in (BAND_MLP, VECTOR_MLP):
         return None
     if pretrained is True:
@@ -76,6 +76,6 @@ def pretrained_file(model_config: dict, weights_dir: str | Path | None = None) -
 
 def with_pretrained_file(model_config: dict, weights_file: str | None) -> dict:
     """The model config with `pretrained: true` replaced by the file a job got as input."""
-    if model_config.get("pretrained") is True and weights_file is not None:
+    if model_config["pretrained"] is True and weights_file is not None:
         return {**model_config, "pretrained": str(weights_file)}
     return model_config

@@ -9,7 +9,7 @@ import timm
 import torch
 
 from sonoflow.common.atomic import atomic_path
-from sonoflow.features.frontends import input_shape
+from sonoflow.features.registry import input_shape
 from sonoflow.models.build import build_model
 from sonoflow.models.detector import Detector
 
@@ -21,14 +21,14 @@ def download_weights(backbone_weights: str, path: str | Path) -> None:
         torch.save(model.state_dict(), tmp)
 
 
-def save_weights(path, state_dict: dict, meta: dict) -> None:
+def save_weights(path, state_dict: dict, model_info: dict) -> None:
     """Weights plus the plain-data description needed to rebuild the model (weights_only-safe).
 
-    `meta` holds `classes`, `model` (its config), `features` and, for fusion models,
+    `model_info` holds `classes`, `model` (its config), `features` and, for fusion models,
     `metadata_encoder` (see metadata.py).
     """
     with atomic_path(path) as tmp:
-        torch.save({"state_dict": state_dict, **meta}, tmp)
+        torch.save({"state_dict": state_dict, **model_info}, tmp)
 
 
 def input_shape_of(features: dict) -> tuple[int, int]:

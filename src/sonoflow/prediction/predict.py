@@ -26,8 +26,9 @@ from sonoflow.common.logs import log_startup
 from sonoflow.corpus.audio import duration_s
 from sonoflow.corpus.audio_blocks import decode_recordings
 from sonoflow.corpus.metadata import metadata_vector
-from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
-from sonoflow.features.frontends import build_frontend
+from sonoflow.features.kinds import hop_frames
+from sonoflow.features.registry import build_frontend
+from sonoflow.features.spectrogram import FeatureFrontend, FeatureSettings
 from sonoflow.features.streaming import stream_windows
 from sonoflow.features.vectors import VectorSettings
 from sonoflow.models.weights import load_weights
@@ -37,13 +38,13 @@ log = logging.getLogger(__name__)
 
 def window_step(settings: FeatureSettings | VectorSettings, hop_s: float) -> int:
     """Frames between window starts; `hop_s` must be a whole number of frames."""
-    step = hop_s / settings.frame_s
-    if step < 1 or abs(step - round(step)) > 1e-6:
+    step = hop_frames(hop_s, settings.frame_s)
+    if step is None:
         raise ValueError(
             f"hop_s {hop_s} is not a positive multiple of the frame hop {settings.frame_s} s "
             f"(hop_length / sample_rate; features.NAME.hop_s for vector front-ends)"
         )
-    return int(round(step))
+    return step
 
 
 def load_fold_models(

@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 
 from sonoflow.datasets.noise_mining import NOISE
-from sonoflow.features.frontend import FeatureFrontend
+from sonoflow.features.spectrogram import FeatureFrontend
 from sonoflow.training.augment import mix_noise, mixup, random_gain, spec_augment, uniform
 from sonoflow.training.frame_store import FrameStore
 

@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import Dataset
 
 from sonoflow.features.cache import SpectrogramCache
-from sonoflow.features.frontend import FeatureFrontend
+from sonoflow.features.spectrogram import FeatureFrontend
 
 
 class ClipWindows(Dataset):

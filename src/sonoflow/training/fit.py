@@ -31,7 +31,7 @@ from sonoflow.common.device import pick_device
 from sonoflow.corpus.metadata import fit_encoder, read_metadata, recording_vectors
 from sonoflow.datasets.noise_mining import NOISE
 from sonoflow.features.cache import SpectrogramCache
-from sonoflow.features.frontends import build_frontend
+from sonoflow.features.registry import build_frontend
 from sonoflow.models.build import build_model
 from sonoflow.models.config import model_with_defaults
 from sonoflow.models.detector import Detector
@@ -66,7 +66,7 @@ class FitResult:
     best_state: dict
     best_epoch: int
     lr: float
-    meta: dict  # what rebuilds the model: classes, model, features, metadata_encoder
+    model_info: dict  # what rebuilds the model: classes, model, features, metadata_encoder
     device: str
     train_clips: int
     val_clips: int
@@ -133,15 +133,15 @@ def fit(
     _epoch_loop(run, progress, optimizer, scheduler, checkpoint_path, on_epoch)
     history = progress["history"]
     best_row = max(history, key=lambda r: r["val_macro_f1"])  # the first of equals, as kept
-    meta = {"classes": run.classes, "model": run.config, "features": dict(data.features)}
+    model_info = {"classes": run.classes, "model": run.config, "features": dict(data.features)}
     if run.encoder:
-        meta["metadata_encoder"] = run.encoder
+        model_info["metadata_encoder"] = run.encoder
     return FitResult(
         history=history,
         best_state=progress["best"],
         best_epoch=best_row["epoch"],
         lr=progress["lr"],
-        meta=meta,
+        model_info=model_info,
         device=run.device.type,
         train_clips=run.train_batches.clips,
         val_clips=run.val_batches.clips,

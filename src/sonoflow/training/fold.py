@@ -50,12 +50,12 @@ def train_fold(
         checkpoint_path=checkpoint_path,
         plot_dir=out_dir,
     )
-    meta = {**result.meta, "fold": fold}
-    save_weights(out_dir / "model.pt", result.best_state, meta)
+    model_info = {**result.model_info, "fold": fold}
+    save_weights(out_dir / "model.pt", result.best_state, model_info)
     write_csv(out_dir / "history.csv", pd.DataFrame(result.history))
-    config = result.meta["model"]
+    config = result.model_info["model"]
     results = {
-        **meta,
+        **model_info,
         "device": result.device,
         "hyperparameters": {
             "lr": result.lr,

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from sonoflow.features.cache import SpectrogramCache
-from sonoflow.features.frontend import pad_frames
+from sonoflow.features.spectrogram import pad_frames
 
 log = logging.getLogger(__name__)
 

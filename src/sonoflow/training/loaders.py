@@ -8,7 +8,7 @@ import pandas as pd
 import torch
 
 from sonoflow.features.cache import SpectrogramCache
-from sonoflow.features.frontend import FeatureFrontend
+from sonoflow.features.spectrogram import FeatureFrontend
 from sonoflow.training.clip_batches import ClipBatches
 from sonoflow.training.clip_windows import oversampling_factors
 from sonoflow.training.frame_store import FrameStore

@@ -6,7 +6,7 @@ import pytest
 
 from sonoflow.common.schema import section_with_defaults
 from sonoflow.corpus.demo import DemoSettings
-from sonoflow.features.frontend import FeatureSettings
+from sonoflow.features.spectrogram import FeatureSettings
 
 # Keys of a `features` entry that only vector front-ends (features/vectors.py) read.
 VECTOR_ONLY = {"type", "hop_s", "model", "weights", "path", "input", "output", "parts"}

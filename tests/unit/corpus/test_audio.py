@@ -103,7 +103,7 @@ def test_header_info_without_decoding(shared_data):
 
 def test_cache_skips_unusable_recordings_only_when_asked(shared_data, tmp_path):
     from sonoflow.features.cache import build_cache
-    from sonoflow.features.frontend import FeatureSettings
+    from sonoflow.features.spectrogram import FeatureSettings
 
     settings = FeatureSettings(sample_rate=8000, n_bins=16, fmax=4000)
     files = [shared_data / "real-audio/empty_2c.wav", shared_data / "real-audio/aru_1.wav"]

@@ -8,7 +8,7 @@ import torch
 from sonoflow.common.schema import section_with_defaults
 from sonoflow.corpus.demo import DemoSettings, make_demo_corpus
 from sonoflow.corpus.load import load_corpus
-from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
+from sonoflow.features.spectrogram import FeatureFrontend, FeatureSettings
 
 SMALL = DemoSettings(
     seed=3, train_tapes=3, tape_duration_s=(8, 12), benchmark_tapes=1, benchmark_duration_s=10

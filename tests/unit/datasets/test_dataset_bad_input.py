@@ -10,7 +10,7 @@ from sonoflow.corpus.audio import list_recordings
 from sonoflow.corpus.problems import CorpusError
 from sonoflow.datasets.build import prepare_dataset
 from sonoflow.features.cache import build_cache
-from sonoflow.features.frontend import FeatureSettings
+from sonoflow.features.spectrogram import FeatureSettings
 
 SETTINGS = FeatureSettings(sample_rate=8000, window_s=0.5, n_fft=256, hop_length=80, n_bins=16)
 

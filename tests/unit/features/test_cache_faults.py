@@ -6,7 +6,7 @@ import soundfile as sf
 
 from sonoflow.features.cache import CacheFileError, SpectrogramCache, build_cache
 from sonoflow.features.cache_index import missing_cache_files
-from sonoflow.features.frontend import FeatureSettings
+from sonoflow.features.spectrogram import FeatureSettings
 
 SETTINGS = FeatureSettings(sample_rate=8000, window_s=0.5, n_fft=256, hop_length=80, n_bins=16)
 

@@ -4,7 +4,7 @@ import torch
 
 from sonoflow.corpus.audio import load_mono
 from sonoflow.features.cache import SpectrogramCache, build_cache
-from sonoflow.features.frontend import (
+from sonoflow.features.spectrogram import (
     FeatureFrontend,
     FeatureSettings,
     frame_windows,

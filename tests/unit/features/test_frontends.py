@@ -9,9 +9,9 @@ from torch import nn
 
 from sonoflow.corpus.audio import load_mono
 from sonoflow.features.cache import SpectrogramCache, build_cache
-from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
-from sonoflow.features.frontends import build_frontend, input_shape
 from sonoflow.features.kinds import resolved_features
+from sonoflow.features.registry import build_frontend, input_shape
+from sonoflow.features.spectrogram import FeatureFrontend, FeatureSettings
 from sonoflow.prediction.predict import WindowScorer, score_recordings, scores_table
 from sonoflow.training.clip_windows import ClipWindows
 

@@ -9,7 +9,7 @@ from torch import nn
 
 from sonoflow.corpus.audio import load_mono
 from sonoflow.features.cache import SpectrogramCache, build_cache
-from sonoflow.features.frontends import build_frontend, input_shape
+from sonoflow.features.registry import build_frontend, input_shape
 from sonoflow.prediction.predict import WindowScorer, score_recordings, scores_table
 
 pytest.importorskip("onnxruntime", reason="the onnx front-end needs onnxruntime")

@@ -7,7 +7,7 @@ import torch
 
 from sonoflow.corpus.audio import load_mono
 from sonoflow.features.cache import SpectrogramCache, build_cache
-from sonoflow.features.frontends import build_frontend, input_shape
+from sonoflow.features.registry import build_frontend, input_shape
 from sonoflow.features.vggish import VGGish
 
 

@@ -4,11 +4,14 @@ import pytest
 import torch
 
 from sonoflow.models.build import build_model
+from sonoflow.models.config import model_with_defaults
 from sonoflow.models.registry import pretrained_file
 
 
 def test_mlp_standardises_the_vector_and_feeds_the_head():
-    model = build_model({"backbone": "mlp", "hidden": [16, 8], "dropout": 0.0}, 3, (40, 1))
+    model = build_model(
+        model_with_defaults({"backbone": "mlp", "hidden": [16, 8], "dropout": 0.0}), 3, (40, 1)
+    )
     assert model.backbone.num_features == 8
     x = 100 + 30 * torch.randn(6, 1, 40, 1)  # dB-like values, far from unit scale
     model.train()

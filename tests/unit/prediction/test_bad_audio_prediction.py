@@ -7,8 +7,9 @@ import torch
 
 from sonoflow.corpus.audio import AudioError
 from sonoflow.corpus.audio_blocks import read_blocks
-from sonoflow.features.frontend import FeatureSettings
+from sonoflow.features.spectrogram import FeatureSettings
 from sonoflow.models.build import build_model
+from sonoflow.models.config import model_with_defaults
 from sonoflow.models.weights import load_weights, save_weights
 from sonoflow.prediction.predict import predict_recordings
 
@@ -32,7 +33,7 @@ def test_blocks_with_non_finite_samples_name_file_and_time(tmp_path, value):
 
 
 def _model(path):
-    config = {"backbone": "band_mlp"}
+    config = model_with_defaults({"backbone": "band_mlp"})
     classes = ["call", "noise"]
     model = build_model(config, len(classes), (SETTINGS.n_bins, SETTINGS.frames_per_window))
     meta = {"model": config, "classes": classes, "features": SETTINGS.__dict__}

@@ -12,7 +12,7 @@ from sonoflow.common.device import SideCopies
 from sonoflow.common.logs import log_startup_at_first_forward
 from sonoflow.corpus.audio import AudioError
 from sonoflow.corpus.audio_blocks import decode_recordings, read_blocks
-from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
+from sonoflow.features.spectrogram import FeatureFrontend, FeatureSettings
 from sonoflow.prediction.predict import ScoreGather, WindowScorer, score_recordings
 
 SETTINGS = FeatureSettings(sample_rate=16000, window_s=0.5, n_fft=512, hop_length=160, n_bins=48)

@@ -13,9 +13,10 @@ from torch import nn
 
 from sonoflow.corpus.audio import AudioError, load_mono
 from sonoflow.corpus.audio_blocks import prefetch, read_blocks
-from sonoflow.features.frontend import FeatureFrontend, FeatureSettings, frame_windows
+from sonoflow.features.spectrogram import FeatureFrontend, FeatureSettings, frame_windows
 from sonoflow.features.streaming import stream_windows
 from sonoflow.models.build import build_model
+from sonoflow.models.config import model_with_defaults
 from sonoflow.models.weights import save_weights
 from sonoflow.prediction.predict import (
     WindowScorer,
@@ -165,7 +166,7 @@ def test_planted_calls_peak_at_their_windows(tmp_path):
 
 def tiny_checkpoint(path, seed, classes, settings):
     torch.manual_seed(seed)
-    config = {"backbone": "resnet10t"}
+    config = model_with_defaults({"backbone": "resnet10t"})
     model = build_model(config, len(classes), (settings.n_bins, settings.frames_per_window))
     meta = {"model": config, "classes": classes, "features": settings.__dict__, "fold": seed}
     save_weights(path, model.state_dict(), meta)
@@ -195,7 +196,7 @@ MEMORY_PROBE = textwrap.dedent(
     from pathlib import Path
     import torch
     from sonoflow.corpus.audio_blocks import read_blocks
-    from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
+    from sonoflow.features.spectrogram import FeatureFrontend, FeatureSettings
     from sonoflow.features.streaming import stream_windows
     settings = FeatureSettings(sample_rate=16000, window_s=1.0, n_bins=64)
     frontend = FeatureFrontend(settings)

@@ -12,7 +12,7 @@ from sonoflow.corpus.audio import list_recordings
 from sonoflow.datasets.splits import cv_folds
 from sonoflow.evaluation.assessment import assess_experiment
 from sonoflow.features.cache import SpectrogramCache
-from sonoflow.features.frontend import FeatureFrontend, FeatureSettings
+from sonoflow.features.spectrogram import FeatureFrontend, FeatureSettings
 from sonoflow.models.build import build_model
 from sonoflow.models.config import model_with_defaults
 from sonoflow.prediction.predict import predict_recordings
@@ -116,7 +116,7 @@ def test_every_training_option_at_once(work, tmp_path):
     assert 1e-6 <= result.lr <= 1.0
     assert (tmp_path / "lr_range_test.png").stat().st_size > 1000
     assert pd.read_csv(tmp_path / "lr_range_test.csv")["lr"].is_monotonic_increasing
-    encoder = result.meta["metadata_encoder"]
+    encoder = result.model_info["metadata_encoder"]
     assert encoder["categories"]["site"]  # geo 3 + time 4 + one per site seen in training
     assert encoder["width"] == 3 + 4 + len(encoder["categories"]["site"])
     with pytest.raises(ValueError, match="config key corpus.metadata"):

@@ -88,6 +88,11 @@ class FeatureFrontend(nn.Module):
         return (windows - mean) / (std + 1e-5)
 
 
+def spectrogram_frontend(features: dict) -> FeatureFrontend:
+    """The spectrogram front-end of a features config (the registry's builder)."""
+    return FeatureFrontend(FeatureSettings.from_config(features))
+
+
 def _filterbank(s: FeatureSettings) -> np.ndarray:
     fmax = min(s.fmax, s.sample_rate / 2)
     if s.scale == "mel":

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from sonoflow.common.tables import read_table
+
 log = logging.getLogger(__name__)
 ALL = "all"  # the micro-average row of metrics.csv (sonoflow.evaluation.benchmark.ALL)
 
@@ -15,7 +17,7 @@ ALL = "all"  # the micro-average row of metrics.csv (sonoflow.evaluation.benchma
 def best_thresholds(metrics_csv: str | Path, labels: list[str]) -> dict[str, float]:
     """Each class's best-F1 threshold over a benchmark's sweep (evaluate's metrics.csv); a
     class without one (never annotated in the benchmark) gets the micro-average's."""
-    metrics = pd.read_csv(metrics_csv)
+    metrics = read_table(metrics_csv)
     best = metrics.groupby("class")["best_f1_threshold"].first()
     fallback = best.get(ALL)
     thresholds = {}

@@ -97,6 +97,15 @@ def test_empty_recording_folders_are_named(tmp_path):
     assert f"config key benchmarks.demo.recordings: {tmp_path / 'audio'} holds no .wav" in out
 
 
+def test_detect_folder_without_audio_stops_the_dry_run(tmp_path):
+    """Not 40 s of jobs and a KeyError in collect_detections (issue 24)."""
+    (tmp_path / "season/site1").mkdir(parents=True)
+    (tmp_path / "season/site1/readme.txt").write_text("no audio")
+    run = {"recordings": str(tmp_path / "season"), "experiment": "default.mel32.tiny_b"}
+    out = _dry_run_error(tmp_path / "p", lambda c: c.update(detect={"season": run}))
+    assert f"config key detect.season.recordings: {tmp_path / 'season'} holds no audio" in out
+
+
 def test_numbers_yaml_reads_as_text_are_accepted(tmp_path):
     project = copy_project(tmp_path, copy.deepcopy(TINY_CONFIG))
     text = (project / "config.yaml").read_text().replace("lr: 0.002", "lr: 2e-3")

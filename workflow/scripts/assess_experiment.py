@@ -1,15 +1,15 @@
 from pathlib import Path
 
-import pandas as pd
 import torch
 
 from sonoflow.common.logs import log_to
+from sonoflow.common.tables import read_table
 from sonoflow.evaluation.assessment import assess_experiment
 
 log = log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 report = assess_experiment(
-    pd.read_csv(snakemake.input.clips),
+    read_table(snakemake.input.clips),
     snakemake.input.models,
     snakemake.input.results,
     snakemake.input.histories,

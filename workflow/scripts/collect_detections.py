@@ -1,7 +1,6 @@
-import pandas as pd
-
 from sonoflow.common.atomic import write_json
 from sonoflow.common.logs import log_to
+from sonoflow.common.tables import read_table
 from sonoflow.detection.collect import CollectSettings, collect_detections, labels_of
 from sonoflow.detection.figures import plot_detections
 from sonoflow.detection.thresholds import resolve_thresholds
@@ -26,5 +25,5 @@ log.info(
     (summary["status"] == "skipped").sum(),
     {lab: int(summary[f"events_{lab}"].sum()) for lab in labels},
 )
-detections = pd.read_csv(snakemake.output.detections, keep_default_na=False)
+detections = read_table(snakemake.output.detections)
 plot_detections(detections, labels, snakemake.output.plot)

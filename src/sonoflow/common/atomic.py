@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -21,8 +22,26 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     try:
         yield tmp_path
         os.replace(tmp_path, path)
+    except OSError as err:
+        if _disk_full(err):
+            raise DiskFullError(
+                errno.ENOSPC,
+                f"{path}: the disk is full (no space left in {path.parent}) while writing this "
+                f"file; nothing partial was left; free space and rerun ({err})",
+            ) from err
+        raise
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+class DiskFullError(OSError):
+    """No space left while writing an output; the message names the file."""
+
+
+def _disk_full(err: OSError) -> bool:
+    # numpy reports a short write without an errno: "23904 requested and 6080 written"
+    short_write = "requested and" in str(err) and "written" in str(err)
+    return err.errno in (errno.ENOSPC, errno.EDQUOT) or short_write
 
 
 def write_text(path: str | Path, text: str) -> None:

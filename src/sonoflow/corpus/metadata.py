@@ -14,12 +14,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sonoflow.common.tables import read_table
+
 
 def read_metadata(path: str | Path, key: str) -> pd.DataFrame:
     """The metadata CSV at `path` (config key `key`), indexed by its `recording` column."""
     if not path:
         raise ValueError(f"config key {key}: a metadata CSV is required by a metadata fusion model")
-    table = pd.read_csv(path)
+    table = read_table(path, text_columns={"recording"})
     if "recording" not in table.columns:
         raise ValueError(f"{path} (config key {key}): no `recording` column")
     table["recording"] = table["recording"].astype(str)

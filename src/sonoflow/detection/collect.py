@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from sonoflow.common.atomic import atomic_path, write_csv
+from sonoflow.common.tables import read_table
 from sonoflow.corpus.raven import write_selection_table
 from sonoflow.datasets.noise_mining import NOISE
 from sonoflow.detection.shard import read_scores_meta
@@ -103,7 +104,7 @@ def merged_recordings(
 
 def shard_recordings(scores_path, status_path) -> Iterator[tuple[dict, pd.DataFrame | None]]:
     windows = recording_windows(scores_path)
-    for status in pd.read_csv(status_path, keep_default_na=False).to_dict("records"):
+    for status in read_table(status_path).to_dict("records"):
         if status["status"] != "scored":
             yield status, None
             continue

@@ -16,7 +16,7 @@ def find_recordings(root: str | Path, key: str = "detect.NAME.recordings") -> li
 
     Hidden files and folders (names starting with a dot, such as the `._x.wav` files macOS
     leaves on SD cards) are left out. Two files whose paths differ only in their audio suffix
-    would share output tables, so they are an error naming both."""
+    would share output tables, so they are an error naming both; so is a folder without audio."""
     root = Path(root)
     if not root.is_dir():
         raise ValueError(f"config key {key}: {root} is not a directory")
@@ -27,6 +27,12 @@ def find_recordings(root: str | Path, key: str = "detect.NAME.recordings") -> li
         and not any(part.startswith(".") for part in path.relative_to(root).parts)
         and path.is_file()
     )
+    if not found:
+        # stop while the DAG is built, not after scoring nothing (collect then had no rows)
+        raise ValueError(
+            f"config key {key}: {root} holds no audio ({', '.join(AUDIO_SUFFIXES)} files, "
+            "at any depth, hidden ones left out)"
+        )
     seen: dict[str, str] = {}
     for relative in found:
         name = output_name(relative)

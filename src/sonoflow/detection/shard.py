@@ -100,23 +100,42 @@ def detect_shard(
     progress = Progress(len(recordings))
     for relative in recordings:
         status_file = work / f"{relative}.json"
+        path = Path(root) / relative
+        identity = file_identity(path)
         if status_file.exists():
             status = json.loads(status_file.read_text())
-            (result.skipped if status["status"] == "skipped" else result.reused).append(relative)
-            progress.done(status, resumed=True)
-            continue
-        path = Path(root) / relative
+            if status.get("file") == identity:
+                kept = result.skipped if status["status"] == "skipped" else result.reused
+                kept.append(relative)
+                progress.done(status, resumed=True)
+                continue
+            log.info("%s changed since an earlier run (size or modification time): rescored", path)
+            status_file.unlink()
+            (work / f"{relative}.parquet").unlink(missing_ok=True)
         metadata = [
             recording_metadata(c, [path], settings.metadata, metadata_key) for c in checkpoints
         ]
         scorer = WindowScorer(models, frontend, device, metadata)
         status = score_recording(path, relative, scorer, step, classes, settings, work)
+        status["file"] = identity
         write_json(status_file, status)  # the marker that the recording is finished
         (result.skipped if status["status"] == "skipped" else result.scored).append(relative)
         progress.done(status, resumed=False)
     meta = {"classes": classes, "features": asdict(features), "hop_s": settings.hop_s}
     assemble(work, recordings, classes, settings.score_dtype, meta, scores_path, status_path)
     return result
+
+
+def file_identity(path: Path) -> dict | None:
+    """What a recording's resume record is keyed on besides models and settings: its size and
+    modification time (ns), so a file replaced at the same path is scored again. A stat is
+    cheap; a content hash would read every season file twice (once to hash, once to score).
+    None when the file cannot be stat'ed (scoring then records it as skipped)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
 def work_dir_for(work_dir: str | Path, model_paths: list[Path], settings: ScoringSettings) -> Path:

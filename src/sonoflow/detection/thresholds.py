@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sonoflow.common.tables import read_table
 from sonoflow.evaluation.benchmark import ALL  # the micro-average row of metrics.csv
 
 log = logging.getLogger(__name__)
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 def best_thresholds(metrics_csv: str | Path, labels: list[str]) -> dict[str, float]:
     """Each class's best-F1 threshold over a benchmark's sweep (evaluate's metrics.csv); a
     class without one (never annotated in the benchmark) gets the micro-average's."""
-    metrics = pd.read_csv(metrics_csv)
+    metrics = read_table(metrics_csv)
     best = metrics.groupby("class")["best_f1_threshold"].first()
     fallback = best.get(ALL)
     thresholds = {}

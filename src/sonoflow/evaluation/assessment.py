@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader
 from sonoflow.common.atomic import write_csv, write_json
 from sonoflow.common.device import pick_device
 from sonoflow.common.plots import new_figure, save_figure
+from sonoflow.common.tables import read_table
 from sonoflow.corpus.metadata import recording_vectors
 from sonoflow.features.cache import SpectrogramCache
 from sonoflow.features.registry import build_frontend
@@ -251,6 +252,6 @@ def assess_experiment(
     write_csv(out["mistakes"], report.pop("mistakes"), float_format="%.6f")
     write_json(out["test_metrics"], report)
     plot_confusion(confusion, out["confusion_plot"])
-    plot_per_class(pd.read_csv(out["per_class"]), out["per_class_plot"])
+    plot_per_class(read_table(out["per_class"]), out["per_class_plot"])
     plot_probability_histograms(test, probabilities, classes, out["probability_plot"])
     return report

@@ -9,6 +9,7 @@ import pandas as pd
 
 from sonoflow.common.atomic import write_csv
 from sonoflow.common.plots import plt, save_figure
+from sonoflow.common.tables import read_table
 
 
 def collect_metrics(paths: list[str | Path]) -> pd.DataFrame:
@@ -16,7 +17,7 @@ def collect_metrics(paths: list[str | Path]) -> pd.DataFrame:
     (results/evaluation/{experiment}/{benchmark}/metrics.csv or metrics_per_tape.csv)."""
     frames = []
     for path in map(Path, paths):
-        frame = pd.read_csv(path)
+        frame = read_table(path)
         frame.insert(0, "benchmark", path.parent.name)
         frame.insert(0, "experiment", path.parent.parent.name)
         frames.append(frame)

@@ -14,6 +14,7 @@ import pandas as pd
 import torch
 
 from sonoflow.common.atomic import atomic_path, write_csv
+from sonoflow.common.tables import read_table
 from sonoflow.corpus.audio import AudioError, Channel, audio_info, load_mono
 from sonoflow.features.registry import build_frontend
 from sonoflow.features.spectrogram import (
@@ -94,7 +95,7 @@ class SpectrogramCache:
     def __init__(self, directory: str | Path, settings: FeatureSettings | VectorSettings):
         self.directory = Path(directory)
         self.settings = settings
-        index = pd.read_csv(self.directory / "index.csv")
+        index = read_table(self.directory / "index.csv")
         self.frames = dict(zip(index["recording"], index["frames"]))
         self._arrays: dict[str, np.ndarray] = {}
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from sonoflow.common.tables import read_table
+
 
 @dataclass(frozen=True)
 class TrainingData:
@@ -22,7 +24,7 @@ class TrainingData:
         """From a job's inputs: clips.csv, a file in the cache folder (its marker), and the
         rule's params `features`, `labels` and `metadata` ("" or None: no metadata)."""
         return cls(
-            clips=pd.read_csv(clips_csv),
+            clips=read_table(clips_csv),
             cache_dir=Path(cache_file).parent,
             features=params.features,
             labels=params.labels,

@@ -59,6 +59,15 @@ def test_recordings_are_found_at_any_depth_without_hidden_files(season):
         find_recordings(season / "nowhere", "detect.x.recordings")
 
 
+def test_a_folder_without_audio_is_an_error_naming_the_key(tmp_path):
+    (tmp_path / "site1").mkdir()
+    (tmp_path / "site1/notes.txt").write_text("no audio here")
+    (tmp_path / ".trash").mkdir()
+    (tmp_path / ".trash/old.wav").write_bytes(b"")  # hidden: not counted
+    with pytest.raises(ValueError, match=r"config key detect.x.recordings: .* holds no audio"):
+        find_recordings(tmp_path, "detect.x.recordings")
+
+
 def test_same_name_with_two_suffixes_is_an_error(tmp_path):
     (tmp_path / "a.wav").write_bytes(b"")
     (tmp_path / "a.flac").write_bytes(b"")

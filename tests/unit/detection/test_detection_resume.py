@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pytest
 from detection_helpers import SCORED, fold_models, make_season
 
 from sonoflow.detection.listing import find_recordings
@@ -59,23 +61,25 @@ def test_killed_shard_resumes_and_matches_an_uninterrupted_run(shared_data, tmp_
         )
 
 
-def test_other_settings_score_again_and_drop_stale_results(shared_data, tmp_path):
+TWO = ["siteA/20240501_053000.wav", "siteB/20240501_230000.wav"]
+
+
+def shard_of_two(root, models, out, hop_s=0.1):
+    """Run a shard over the two recordings TWO, writing under `out`."""
     from sonoflow.detection.shard import ScoringSettings, detect_shard
 
+    return detect_shard(
+        root, TWO, models, out / "work", out / "s.parquet", out / "s.csv", ScoringSettings(hop_s)
+    )
+
+
+def test_other_settings_score_again_and_drop_stale_results(shared_data, tmp_path):
     root = make_season(tmp_path / "season", shared_data)
     models = fold_models(tmp_path / "models")
-    recordings = ["siteA/20240501_053000.wav", "siteB/20240501_230000.wav"]
+    recordings = TWO
 
     def run(hop_s):
-        return detect_shard(
-            root,
-            recordings,
-            models,
-            tmp_path / "work",
-            tmp_path / "s.parquet",
-            tmp_path / "s.csv",
-            ScoringSettings(hop_s=hop_s),
-        )
+        return shard_of_two(root, models, tmp_path, hop_s)
 
     assert run(0.1).scored == recordings
     assert run(0.1).reused == recordings
@@ -85,6 +89,41 @@ def test_other_settings_score_again_and_drop_stale_results(shared_data, tmp_path
         len(pd.read_parquet(tmp_path / "s.parquet").query("recording == 'siteB/20240501_230000'"))
         == 13
     )
+
+
+def test_a_replaced_recording_is_rescored_and_an_unchanged_one_never(shared_data, tmp_path):
+    """Resume records are keyed on the file's size and modification time too: a recording
+    replaced by a longer one at the same path is scored again, the others are reused."""
+    import soundfile as sf
+
+    root = make_season(tmp_path / "season", shared_data)
+    models = fold_models(tmp_path / "models")
+    recordings = TWO
+
+    def run():
+        result = shard_of_two(root, models, tmp_path)
+        return result, pd.read_csv(tmp_path / "s.csv").set_index("path")
+
+    first, before = run()
+    assert first.scored == recordings
+    replaced = root / recordings[1]
+    wave, rate = sf.read(replaced)
+    sf.write(replaced, np.concatenate([wave, wave, wave]), rate)  # same path, 3x as long
+
+    second, after = run()
+    assert second.scored == [recordings[1]]
+    assert second.reused == [recordings[0]]
+    assert after.loc[recordings[1], "duration_s"] == pytest.approx(
+        3 * before.loc[recordings[1], "duration_s"], rel=1e-3
+    )
+    assert after.loc[recordings[1], "windows"] > 2 * before.loc[recordings[1], "windows"]
+    scores = pd.read_parquet(tmp_path / "s.parquet")
+    replaced_rows = scores[scores["recording"] == recordings[1][: -len(".wav")]]
+    assert len(replaced_rows) == after.loc[recordings[1], "windows"]
+
+    third, _ = run()
+    assert third.scored == []
+    assert third.reused == recordings
 
 
 MEMORY_PROBE = """

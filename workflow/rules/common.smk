@@ -1,4 +1,6 @@
-# Config access and input functions. Every rule's params come from here, each holding only
+# What several stages share: wildcard constraints, output path templates, corpus and
+# benchmark discovery, and what every training of an experiment reads. Each stage's own
+# input and params functions sit at the top of its rule file. Every rule's params hold only
 # the config sub-tree its rule reads, so a config edit reruns exactly the stages it touches.
 
 from functools import cache
@@ -7,12 +9,11 @@ from snakemake.exceptions import WorkflowError
 
 from sonoflow.corpus.annotations import FORMAT_SUFFIXES
 from sonoflow.corpus.audio import AUDIO_SUFFIXES
-from sonoflow.config import detect_benchmark, experiment_id, experiments
+from sonoflow.config import experiment_id, experiments
 from sonoflow.corpus.load import corpus_paths
-from sonoflow.detection.listing import find_recordings, shard_recordings
 from sonoflow.evaluation.ground_truth import ground_truth_settings
 from sonoflow.features.cache_index import missing_cache_files
-from sonoflow.features.kinds import model_files, resolved_features
+from sonoflow.features.kinds import resolved_features
 from sonoflow.models.registry import pretrained_file
 
 NAME = "[A-Za-z0-9_-]+"
@@ -40,6 +41,13 @@ wildcard_constraints:
     name=NAME,
     weights=r"[A-Za-z0-9_.-]+",
 
+
+# Output path templates that several stages name (rule outputs, inputs, targets).
+FOLD_MODEL = "results/models/{experiment}/fold{fold}/model.pt"
+FOLD_HISTORY = "results/models/{experiment}/fold{fold}/history.csv"
+FOLD_RESULTS = "results/models/{experiment}/fold{fold}/results.json"
+METRICS = "results/evaluation/{experiment}/{benchmark}/metrics.csv"
+METRICS_PER_TAPE = "results/evaluation/{experiment}/{benchmark}/metrics_per_tape.csv"
 
 EXPERIMENTS = [experiment_id(*e) for e in experiments(config)]
 FOLDS = list(range(config["cv"]["folds"]))
@@ -144,6 +152,11 @@ def benchmark_recordings(wildcards):
     )
 
 
+def benchmark_reader(name):
+    """How a benchmark's ground truth is read: its own keys, else the corpus's."""
+    return ground_truth_settings(name, config["benchmarks"][name], config["corpus"])
+
+
 def benchmark_annotations(wildcards):
     """The benchmark's annotation files (a folder, or one CSV file), read like the corpus's."""
     bench = config["benchmarks"][wildcards.benchmark]
@@ -157,66 +170,7 @@ def benchmark_annotations(wildcards):
     return folder_files(annotations, FORMAT_SUFFIXES[reader["annotation_format"]], key)
 
 
-# --- per-stage inputs and params -------------------------------------------------------
-
-
-def dataset_params(wildcards):
-    variant = config["datasets"][wildcards.dataset]
-    return {key: value for key, value in variant.items() if key != "export"}
-
-
-def cache_audio_params():
-    corpus = config["corpus"]
-    return {"channel": corpus["channel"], "bad_audio": corpus["bad_audio"]}
-
-
-EXPORT_KEYS = {"animal_spot": "animal_spot", "spectrograms": "spectrogram_png"}
-
-
-def dataset_outputs():
-    """Every variant in `datasets:` is prepared (and exported where asked), whichever
-    variants the experiments train on."""
-    files = []
-    for name, variant in config["datasets"].items():
-        files += expand(
-            "results/datasets/{d}/{f}",
-            d=name,
-            f=[
-                "clips.csv",
-                "variant_index.json",
-                "stats.json",
-                "stats.png",
-                "selection_tables",
-            ],
-        )
-        files += [
-            f"results/datasets/{name}/{folder}"
-            for folder, key in EXPORT_KEYS.items()
-            if variant["export"][key]
-        ]
-    return files
-
-
-def export_inputs(wildcards):
-    return {
-        "clips": f"results/datasets/{wildcards.dataset}/clips.csv",
-        "recordings": f"results/datasets/{wildcards.dataset}/recordings.csv",
-    }
-
-
-def export_params(wildcards):
-    return config["datasets"][wildcards.dataset]["export"]
-
-
-def frontend_files(wildcards):
-    """The model files a front-end reads (VGGish weights, an ONNX model): replacing one
-    reruns its cache and what depends on it."""
-    features = resolved_features(config["features"], wildcards.features)
-    return [local(path) for path in model_files(features)]
-
-
-def features_params(wildcards):
-    return resolved_features(config["features"], wildcards.features)
+# --- what every training of an experiment reads (train_fold, tune_worker, assess_experiment) ---
 
 
 def uses_metadata(model):
@@ -275,271 +229,9 @@ def training_metadata(wildcards, input):
     return input.get("metadata", "")
 
 
-def train_inputs(wildcards):
-    inputs = experiment_data(wildcards)
-    if is_tuned(wildcards.experiment):
-        inputs["best_params"] = (
-            f"results/tuning/{wildcards.experiment}/best_params.json"
-        )
-    return inputs
-
-
 def experiment_features(wildcards):
     return resolved_features(config["features"], parts(wildcards)[1])
 
 
 def experiment_model(wildcards):
     return config["models"][parts(wildcards)[2]]
-
-
-# --- tuning ---------------------------------------------------------------------------
-
-
-def is_tuned(experiment):
-    enabled = config["tuning"]["enabled"]
-    return enabled is True or (isinstance(enabled, list) and experiment in enabled)
-
-
-def tuning_params():
-    """The tuning config but `enabled`, so that tuning one more experiment reruns no study."""
-    return {k: v for k, v in config["tuning"].items() if k != "enabled"}
-
-
-def tuning_journal(wildcards, output):
-    """Outside the outputs but beside them, so that a rerun continues the study instead of
-    starting over."""
-    return str(Path(output[0]).parent / "journal.log")
-
-
-def tuning_workers(wildcards):
-    return expand(
-        "results/tuning/{e}/worker{w}.json",
-        e=wildcards.experiment,
-        w=range(config["tuning"]["workers"]),
-    )
-
-
-def fold_checkpoint(wildcards, output):
-    """Outside the rule's outputs, so that a failed or killed job's progress survives:
-    results/checkpoints/, found from results/models/{experiment}/fold{fold}/model.pt."""
-    results = Path(output.model).parents[3]
-    fold = f"fold{wildcards.fold}.pt"
-    return str(results / "checkpoints" / wildcards.experiment / fold)
-
-
-def fold_models(wildcards):
-    """The fold models a benchmark is scored with (its `folds`: all, or a chosen few)."""
-    chosen = config["benchmarks"][wildcards.benchmark]["folds"]
-    folds = FOLDS if chosen == "all" else chosen
-    return expand(
-        "results/models/{e}/fold{k}/model.pt", e=wildcards.experiment, k=folds
-    )
-
-
-def fold_results(wildcards):
-    return {
-        "models": expand(
-            "results/models/{e}/fold{k}/model.pt", e=wildcards.experiment, k=FOLDS
-        ),
-        "results": expand(
-            "results/models/{e}/fold{k}/results.json", e=wildcards.experiment, k=FOLDS
-        ),
-        "histories": expand(
-            "results/models/{e}/fold{k}/history.csv", e=wildcards.experiment, k=FOLDS
-        ),
-        **train_inputs(wildcards),
-    }
-
-
-def experiment_outputs():
-    """What each experiment reports besides benchmark metrics (rule assess_experiment)."""
-    names = ["cv_summary.csv", "test/metrics.json", "plots/learning_curves.png"]
-    return expand("results/models/{e}/{name}", e=EXPERIMENTS, name=names)
-
-
-def benchmark_params(wildcards, input):
-    demo = job_demo_dir(wildcards, input)
-    bench = dict(config["benchmarks"][wildcards.benchmark])
-    if bench["recordings"] == "demo":
-        bench["metadata"] = f"{demo}/benchmark/metadata.csv"
-    return {**bench, **benchmark_dirs(wildcards.benchmark, demo)}
-
-
-def prediction_shards(wildcards):
-    shards = config["benchmarks"][wildcards.benchmark]["shards"]
-    return expand(
-        "results/predictions/{e}/{b}/shard{s}.parquet",
-        e=wildcards.experiment,
-        b=wildcards.benchmark,
-        s=range(shards),
-    )
-
-
-def benchmark_reader(name):
-    """How a benchmark's ground truth is read: its own keys, else the corpus's."""
-    return ground_truth_settings(name, config["benchmarks"][name], config["corpus"])
-
-
-def ground_truth_params(wildcards, input):
-    """Where a benchmark's ground truth is (as the job sees it) and how to read it."""
-    demo = job_demo_dir(wildcards, input)
-    name = wildcards.benchmark
-    return {**benchmark_dirs(name, demo), **benchmark_reader(name)}
-
-
-def evaluation_params(wildcards):
-    return {
-        **config["evaluation"],
-        "hop_s": config["benchmarks"][wildcards.benchmark]["hop_s"],
-    }
-
-
-def summary_inputs(wildcards):
-    return {
-        "metrics": expand(
-            "results/evaluation/{e}/{b}/metrics.csv",
-            e=EXPERIMENTS,
-            b=config["benchmarks"],
-        ),
-        "per_tape": expand(
-            "results/evaluation/{e}/{b}/metrics_per_tape.csv",
-            e=EXPERIMENTS,
-            b=config["benchmarks"],
-        ),
-        "histories": expand(
-            "results/models/{e}/fold{k}/history.csv", e=EXPERIMENTS, k=FOLDS
-        ),
-    }
-
-
-def summary_outputs():
-    return [
-        "results/metrics.csv",
-        "results/metrics_per_tape.csv",
-        "results/leaderboard.csv",
-        "results/plots/f1_by_threshold.png",
-        "results/plots/pr_curves.png",
-        "results/plots/per_tape_recall.png",
-        "results/plots/recall_by_quality.png",
-        "results/plots/training_history.png",
-        "results/gpu_check.txt",
-        *expand(
-            "results/evaluation/{e}/{b}/excerpt.png",
-            e=EXPERIMENTS,
-            b=config["benchmarks"],
-        ),
-        *experiment_outputs(),
-    ]
-
-
-# --- detection over unannotated recordings (optional `detect` section) -----------------
-
-
-@cache
-def detect_recordings(name):
-    """A run's recordings (relative paths), listed once when the DAG is built."""
-    root = config["detect"][name]["recordings"]
-    try:
-        return find_recordings(root, f"detect.{name}.recordings")
-    except ValueError as err:
-        raise WorkflowError(str(err))
-
-
-def detect_inputs(wildcards):
-    run = config["detect"][wildcards.name]
-    inputs = {
-        "models": expand(
-            "results/models/{e}/fold{k}/model.pt", e=run["experiment"], k=FOLDS
-        ),
-        "recordings": [
-            str(Path(run["recordings"]) / relative)
-            for relative in shard_recordings(
-                detect_recordings(wildcards.name), int(wildcards.shard), run["shards"]
-            )
-        ],
-    }
-    if run["metadata"]:
-        inputs["metadata"] = run["metadata"]
-    return inputs
-
-
-def detect_scoring_params(wildcards):
-    """What changes window scores; thresholds and formats are collect_detections's."""
-    run = config["detect"][wildcards.name]
-    keys = ("recordings", "hop_s", "batch_size", "channel", "block_s", "score_dtype")
-    return {key: run[key] for key in (*keys, "metadata", "shards")}
-
-
-def detect_work_dir(wildcards):
-    """Outside the outputs, so that a killed shard's finished recordings survive."""
-    return f"results/detect_work/{wildcards.name}"
-
-
-def detect_collect_inputs(wildcards):
-    shards = range(config["detect"][wildcards.name]["shards"])
-    inputs = {
-        "scores": expand(
-            "results/detect/{n}/scores/shard{s}.parquet", n=wildcards.name, s=shards
-        ),
-        "status": expand(
-            "results/detect/{n}/scores/shard{s}.status.csv", n=wildcards.name, s=shards
-        ),
-    }
-    benchmark = detect_benchmark(config, wildcards.name)
-    if benchmark is not None:
-        experiment = config["detect"][wildcards.name]["experiment"]
-        inputs["metrics"] = f"results/evaluation/{experiment}/{benchmark}/metrics.csv"
-    return inputs
-
-
-# evaluation keys for matching and reporting only; every other one (post-processing) shapes events
-MATCHING_KEYS = {
-    "thresholds",
-    "sweep_steps",
-    "match",
-    "min_iou",
-    "collar_s",
-    "percentage_of_length",
-    "segment_s",
-    "quality_column",
-    "excerpt_s",
-}
-
-
-def detect_collect_params(wildcards):
-    run = config["detect"][wildcards.name]
-    events = {k: v for k, v in config["evaluation"].items() if k not in MATCHING_KEYS}
-    return {
-        "recordings": run["recordings"],
-        "threshold": run["threshold"],
-        "formats": run["formats"],
-        "events": {**events, "hop_s": run["hop_s"]},
-        "label_column": config["corpus"]["label_column"],
-    }
-
-
-def detect_outputs():
-    names = ["detections.csv", "summary.csv", "skipped.csv", "detections.png"]
-    return expand("results/detect/{n}/{f}", n=config["detect"], f=names)
-
-
-# --- export of an experiment's fold ensemble ----------------------------------------------
-
-
-def export_model_inputs(wildcards):
-    return {
-        "models": expand(
-            "results/models/{e}/fold{k}/model.pt", e=wildcards.experiment, k=FOLDS
-        ),
-        "metrics": expand(
-            "results/evaluation/{e}/{b}/metrics.csv",
-            e=wildcards.experiment,
-            b=config["benchmarks"],
-        ),
-    }
-
-
-def export_outputs():
-    return expand(
-        "results/export/{e}/detector.{x}", e=EXPERIMENTS, x=["torchscript", "json"]
-    )

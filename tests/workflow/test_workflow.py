@@ -191,7 +191,7 @@ def test_lint_is_clean():
 
 
 def test_snakefmt_is_clean():
-    files = [ROOT / "Snakefile", *sorted((ROOT / "workflow/rules").glob("*.smk"))]
+    files = [ROOT / "Snakefile", *sorted((ROOT / "workflow/rules").rglob("*.smk"))]
     snakefmt = str(Path(SNAKEMAKE).with_name("snakefmt"))
     result = subprocess.run([snakefmt, "--check", *map(str, files)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,20 +1,3 @@
-def train_inputs(wildcards):
-    inputs = experiment_data(wildcards)
-    if is_tuned(wildcards.experiment):
-        inputs["best_params"] = (
-            f"results/tuning/{wildcards.experiment}/best_params.json"
-        )
-    return inputs
-
-
-def fold_checkpoint(wildcards, output):
-    """Outside the rule's outputs, so that a failed or killed job's progress survives:
-    results/checkpoints/, found from results/models/{experiment}/fold{fold}/model.pt."""
-    results = Path(output.model).parents[3]
-    fold = f"fold{wildcards.fold}.pt"
-    return str(results / "checkpoints" / wildcards.experiment / fold)
-
-
 # On the submitting host: cluster compute nodes are often offline. (`localrule:` rather than
 # a `localrules:` list, which would miss the rule's new name where sonoflow is a module.)
 rule download_weights:

@@ -10,7 +10,7 @@ between window centres. Events then merge across gaps up to `merge_gap_s`, event
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from scipy import ndimage
@@ -70,6 +70,17 @@ class PostProcessing:
         if self.threshold_low is not None:
             return min(self.threshold_low, threshold)
         return self.threshold_low_ratio * threshold
+
+
+# The `evaluation` keys that shape events: which span a window's score stands for, and the
+# post-processing. The others (thresholds, matching, segments, excerpt) only judge events, so
+# a detection run, which has no ground truth, reads these alone.
+EVENT_KEYS = ("event_extent", *(field.name for field in fields(PostProcessing)))
+
+
+def event_settings(evaluation: dict) -> dict:
+    """The part of an `evaluation` config section that shapes events (EVENT_KEYS)."""
+    return {key: evaluation[key] for key in EVENT_KEYS if key in evaluation}
 
 
 @dataclass(frozen=True)

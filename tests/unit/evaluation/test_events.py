@@ -1,8 +1,13 @@
 import numpy as np
+import pandas as pd
 import pytest
 
+from sonoflow.common.schema import section_schema
+from sonoflow.evaluation.benchmark import recording_events
 from sonoflow.evaluation.events import (
+    EVENT_KEYS,
     PostProcessing,
+    event_settings,
     median_size,
     merge_spans,
     score_track,
@@ -173,3 +178,87 @@ def test_lower_threshold_follows_the_threshold_or_is_fixed():
     assert PostProcessing.from_settings(settings) == PostProcessing(
         median_filter_s=0.3, threshold_low_ratio=0.6
     )
+
+
+# A changed value for every `evaluation` key of the schema: event keys must change the events
+# of SCORES below, every other key must leave them as they are.
+CHANGED_EVENT_KEYS = {
+    "event_extent": "window",
+    "median_filter_s": 0.5,
+    "threshold_low": 0.1,
+    "threshold_low_ratio": 0.2,
+    "refine_boundaries": False,
+    "merge_gap_s": 1.0,
+    "min_duration_s": 0.5,
+    "max_duration_s": 0.3,
+}
+CHANGED_OTHER_KEYS = {
+    "thresholds": [0.2],
+    "sweep_steps": 5,
+    "match": "collar",
+    "min_iou": 0.9,
+    "collar_s": 1.0,
+    "percentage_of_length": 0.1,
+    "segment_s": 5.0,
+    "excerpt_s": 3.0,
+}
+SCORES = [
+    0.1,
+    0.3,
+    0.6,
+    0.9,
+    0.7,
+    0.4,
+    0.2,
+    0.55,
+    0.1,
+    0.6,
+    0.8,
+    0.6,
+    0.3,
+    0.1,
+    0.1,
+    0.1,
+    0.7,
+    0.2,
+    0.1,
+    0.1,
+    0.3,
+    0.45,
+    0.6,
+    0.7,
+    0.8,
+    0.9,
+    0.8,
+    0.7,
+    0.6,
+    0.2,
+    0.1,
+    0.1,
+]
+
+
+def _events(changes: dict) -> list:
+    start = np.arange(len(SCORES)) * HOP
+    windows = pd.DataFrame({"start_s": start, "end_s": start + 4 * HOP, "a": SCORES})
+    settings = {"hop_s": HOP, **changes}
+    return recording_events(windows, ["a"], settings, threshold=0.5)["a"].round(6).tolist()
+
+
+def test_event_keys_are_the_schema_keys_that_shape_events():
+    keys = set(section_schema("evaluation")["properties"])
+    assert set(EVENT_KEYS) == set(CHANGED_EVENT_KEYS)
+    assert keys == set(CHANGED_EVENT_KEYS) | set(CHANGED_OTHER_KEYS)
+    assert event_settings({**CHANGED_EVENT_KEYS, **CHANGED_OTHER_KEYS}) == CHANGED_EVENT_KEYS
+
+
+@pytest.mark.parametrize("key", sorted(CHANGED_EVENT_KEYS))
+def test_each_event_key_changes_events(key):
+    # refined boundaries lie where scores cross, whichever span a window stands for
+    base = {"refine_boundaries": False} if key == "event_extent" else {}
+    assert _events({**base, key: CHANGED_EVENT_KEYS[key]}) != _events(base)
+
+
+@pytest.mark.parametrize("key", sorted(CHANGED_OTHER_KEYS))
+def test_other_evaluation_keys_leave_events_alone(key):
+    assert _events({key: CHANGED_OTHER_KEYS[key]}) == _events({})

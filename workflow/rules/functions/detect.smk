@@ -2,6 +2,7 @@
 
 from sonoflow.config import detect_benchmark
 from sonoflow.detection.listing import find_recordings, shard_recordings
+from sonoflow.evaluation.events import event_settings
 
 # --- detection over unannotated recordings (optional `detect` section) -----------------
 
@@ -61,23 +62,9 @@ def detect_collect_inputs(wildcards):
     return inputs
 
 
-# evaluation keys for matching and reporting only; every other one (post-processing) shapes events
-MATCHING_KEYS = {
-    "thresholds",
-    "sweep_steps",
-    "match",
-    "min_iou",
-    "collar_s",
-    "percentage_of_length",
-    "segment_s",
-    "quality_column",
-    "excerpt_s",
-}
-
-
 def detect_collect_params(wildcards):
     run = config["detect"][wildcards.name]
-    events = {k: v for k, v in config["evaluation"].items() if k not in MATCHING_KEYS}
+    events = event_settings(config["evaluation"])
     return {
         "recordings": run["recordings"],
         "threshold": run["threshold"],

@@ -1,6 +1,6 @@
 rule check_gpu:
     output:
-        "results/gpu_check.txt",
+        GPU_CHECK,
     log:
         "logs/check_gpu/check_gpu.log",
     benchmark:

@@ -48,6 +48,8 @@ FOLD_HISTORY = "results/models/{experiment}/fold{fold}/history.csv"
 FOLD_RESULTS = "results/models/{experiment}/fold{fold}/results.json"
 METRICS = "results/evaluation/{experiment}/{benchmark}/metrics.csv"
 METRICS_PER_TAPE = "results/evaluation/{experiment}/{benchmark}/metrics_per_tape.csv"
+EXCERPT = "results/evaluation/{experiment}/{benchmark}/excerpt.png"
+GPU_CHECK = "results/gpu_check.txt"
 
 EXPERIMENTS = [experiment_id(*e) for e in experiments(config)]
 FOLDS = list(range(config["cv"]["folds"]))

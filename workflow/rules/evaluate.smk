@@ -8,7 +8,7 @@ rule evaluate:
         per_tape=METRICS_PER_TAPE,
         events=directory("results/evaluation/{experiment}/{benchmark}/events"),
         excerpt=report(
-            "results/evaluation/{experiment}/{benchmark}/excerpt.png",
+            EXCERPT,
             caption="../report/excerpt.rst",
             category="Detections",
             subcategory="{benchmark}",

@@ -2,31 +2,31 @@ rule summarize:
     input:
         unpack(summary_inputs),
     output:
-        metrics="results/metrics.csv",
-        per_tape="results/metrics_per_tape.csv",
-        leaderboard="results/leaderboard.csv",
+        metrics=SUMMARY["metrics"],
+        per_tape=SUMMARY["per_tape"],
+        leaderboard=SUMMARY["leaderboard"],
         f1_plot=report(
-            "results/plots/f1_by_threshold.png",
+            SUMMARY["f1_plot"],
             caption="../report/f1_by_threshold.rst",
             category="Evaluation",
         ),
         pr_plot=report(
-            "results/plots/pr_curves.png",
+            SUMMARY["pr_plot"],
             caption="../report/pr_curves.rst",
             category="Evaluation",
         ),
         per_tape_plot=report(
-            "results/plots/per_tape_recall.png",
+            SUMMARY["per_tape_plot"],
             caption="../report/per_tape_recall.rst",
             category="Evaluation",
         ),
         quality_plot=report(
-            "results/plots/recall_by_quality.png",
+            SUMMARY["quality_plot"],
             caption="../report/recall_by_quality.rst",
             category="Evaluation",
         ),
         history_plot=report(
-            "results/plots/training_history.png",
+            SUMMARY["history_plot"],
             caption="../report/training_history.rst",
             category="Training",
         ),

@@ -17,21 +17,25 @@ def summary_inputs(wildcards):
     }
 
 
+# What summarize writes, by name: its `output:` and part of the default target's input.
+SUMMARY = {
+    "metrics": "results/metrics.csv",
+    "per_tape": "results/metrics_per_tape.csv",
+    "leaderboard": "results/leaderboard.csv",
+    "f1_plot": "results/plots/f1_by_threshold.png",
+    "pr_plot": "results/plots/pr_curves.png",
+    "per_tape_plot": "results/plots/per_tape_recall.png",
+    "quality_plot": "results/plots/recall_by_quality.png",
+    "history_plot": "results/plots/training_history.png",
+}
+
+
 def summary_outputs():
+    """The default target's files of the evaluation branch: the summary, the GPU check,
+    each benchmark's excerpt and each experiment's assessment."""
     return [
-        "results/metrics.csv",
-        "results/metrics_per_tape.csv",
-        "results/leaderboard.csv",
-        "results/plots/f1_by_threshold.png",
-        "results/plots/pr_curves.png",
-        "results/plots/per_tape_recall.png",
-        "results/plots/recall_by_quality.png",
-        "results/plots/training_history.png",
-        "results/gpu_check.txt",
-        *expand(
-            "results/evaluation/{e}/{b}/excerpt.png",
-            e=EXPERIMENTS,
-            b=config["benchmarks"],
-        ),
+        *SUMMARY.values(),
+        GPU_CHECK,
+        *expand(EXCERPT, experiment=EXPERIMENTS, benchmark=config["benchmarks"]),
         *experiment_outputs(),
     ]

@@ -8,6 +8,7 @@ SHARED = next(
     (p / "shared" / "data" for p in ROOT.parents[:2] if (p / "shared" / "data").is_dir()),
     ROOT.parent / "shared" / "data",
 )
+SHARED_FOLDERS = ("real-audio", "raven-tables")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -20,7 +21,15 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """Real recordings and Raven tables made by others (../shared/data), read in place."""
-    assert SHARED.is_dir(), f"shared test data not found at {SHARED}"
+    missing = [str(SHARED / folder) for folder in SHARED_FOLDERS if not (SHARED / folder).is_dir()]
+    if missing:
+        pytest.fail(
+            "these tests read the shared recordings and Raven tables in place, but "
+            + ", ".join(missing)
+            + " is missing: put the project's shared/data folder (its README says what it holds)"
+            + " beside the checkout",
+            pytrace=False,
+        )
     return SHARED
 
 

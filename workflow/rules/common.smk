@@ -8,7 +8,7 @@ from functools import cache
 from snakemake.exceptions import WorkflowError
 
 from sonoflow.corpus.annotations import FORMAT_SUFFIXES
-from sonoflow.corpus.audio import AUDIO_SUFFIXES
+from sonoflow.corpus.suffixes import AUDIO_SUFFIXES
 from sonoflow.config import experiment_id, experiments
 from sonoflow.corpus.load import corpus_paths
 from sonoflow.evaluation.ground_truth import ground_truth_settings

@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sonoflow.corpus.audio import AUDIO_SUFFIXES
 from sonoflow.corpus.problems import Problems
 from sonoflow.corpus.raven import drop_view_duplicates, read_raven_raw
+from sonoflow.corpus.suffixes import AUDIO_SUFFIXES
 from sonoflow.corpus.text import TextEncodingError, read_text
 
 ANNOTATION_COLUMNS = [

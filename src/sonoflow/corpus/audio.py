@@ -9,13 +9,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import librosa
 import numpy as np
 import soundfile as sf
 
 from sonoflow.common.atomic import atomic_path
+from sonoflow.corpus.suffixes import AUDIO_SUFFIXES
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg")
 Channel = str | int  # "mix" (mean over channels) or a 0-based channel index
 DECODE_ERRORS = (sf.LibsndfileError, RuntimeError)  # what soundfile raises on a bad file
 
@@ -113,6 +112,8 @@ def load_mono(path: str | Path, sample_rate: int, channel: Channel = "mix") -> n
             f"{first} ({first / file_rate:.3f} s)"
         )
     if file_rate != sample_rate and mono.size:
+        import librosa  # here: the DAG imports this module (for corpus checks) and needs no librosa
+
         mono = librosa.resample(mono, orig_sr=file_rate, target_sr=sample_rate)
     return np.ascontiguousarray(mono, dtype=np.float32)
 

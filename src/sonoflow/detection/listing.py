@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path, PurePosixPath
 
-from sonoflow.corpus.audio import AUDIO_SUFFIXES
+from sonoflow.corpus.suffixes import AUDIO_SUFFIXES
 
 
 def find_recordings(root: str | Path, key: str = "detect.NAME.recordings") -> list[str]:

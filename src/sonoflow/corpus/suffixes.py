@@ -1,0 +1,3 @@
+"""File suffixes of recordings, free of imports: Snakemake reads them while it builds the DAG."""
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg")

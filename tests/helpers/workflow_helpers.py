@@ -13,29 +13,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
-TINY_CONFIG = {
-    "demo": {
-        "seed": 11,
-        "train_tapes": 5,
-        "tape_duration_s": [25, 35],
-        "benchmark_tapes": 1,
-        "benchmark_duration_s": 40,
-        "calls_per_minute": 24,
-    },
-    "datasets": {
-        "default": {"noise_per_target": 1, "split": {"train": 0.6, "val": 0.2, "test": 0.2}}
-    },
-    "features": {"mel32": {"window_s": 0.5, "n_bins": 32, "hop_length": 320, "fmax": 8000}},
-    "models": {
-        "tiny": {"backbone": "resnet10t", "epochs": 2, "batch_size": 32, "lr": 0.002},
-        "tiny_b": {"backbone": "band_mlp", "epochs": 2, "batch_size": 32, "dropout": 0.5},
-    },
-    "cv": {"folds": 2},
-    "benchmarks": {
-        "demo": {"recordings": "demo", "hop_s": 0.1, "shards": 2}
-    },  # one tape: a shard stays empty
-    "evaluation": {"thresholds": [0.0, 0.5, 0.8], "sweep_steps": 4, "min_iou": 0.3},
-}
+# A file a person can run by hand too: snakemake --directory .test --profile profiles/local
+TINY_CONFIG = yaml.safe_load((ROOT / ".test/config.yaml").read_text())
 
 
 def copy_project(target: Path, config: dict) -> Path:

@@ -74,7 +74,7 @@ def test_thresholds_of_odd_class_names(tmp_path):
 def test_detection_tables_of_odd_recording_names(tmp_path):
     """A shard's status table and scores agree on the names (before: `007` read back as 7,
     `NA` as missing, and collect stopped on a mismatch)."""
-    from sonoflow.detection.collect import shard_recordings
+    from sonoflow.detection.collect import shard_results
     from sonoflow.detection.shard import ScoringSettings, detect_shard
 
     rng = np.random.default_rng(0)
@@ -90,7 +90,7 @@ def test_detection_tables_of_odd_recording_names(tmp_path):
         tmp_path / "s.csv",
         ScoringSettings(hop_s=0.1),
     )
-    merged = list(shard_recordings(tmp_path / "s.parquet", tmp_path / "s.csv"))
+    merged = list(shard_results(tmp_path / "s.parquet", tmp_path / "s.csv"))
     assert [status["recording"] for status, _ in merged] == ODD
     assert all(status["status"] == "scored" for status, _ in merged)
     assert [set(windows["recording"]) for _, windows in merged] == [{n} for n in ODD]

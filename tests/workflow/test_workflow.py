@@ -71,7 +71,9 @@ def test_full_run_writes_metrics_models_events_and_plots(finished_run):
     )
     assert len(events) == 3  # one table per threshold for the one benchmark tape
     predictions = finished_run / f"results/predictions/{EXPERIMENT}/demo"
-    empty = pd.read_parquet(predictions / "shard1.parquet")  # the one benchmark tape is in shard 0
+    empty = pd.read_parquet(
+        predictions / "shard1.parquet"
+    )  # the one tape, bench01.wav, hashes to shard 0
     assert empty.empty and list(empty.columns) == [
         "recording",
         "start_s",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sonoflow.common.atomic import atomic_path
 from sonoflow.common.logs import log_to
+from sonoflow.common.shards import shard_recordings
 from sonoflow.corpus.audio import list_recordings
 from sonoflow.prediction.predict import predict_recordings
 
@@ -13,7 +14,9 @@ log = log_to(snakemake.log[0])
 log.info("device: %s", describe_device())
 bench = snakemake.params.benchmark
 shard = int(snakemake.wildcards.shard)
-recordings = list_recordings(bench["recordings"])[shard :: bench["shards"]]
+# Sharded as detection is (sonoflow.common.shards): by a hash of the file name.
+every = {path.name: path for path in list_recordings(bench["recordings"])}
+recordings = [every[name] for name in shard_recordings(list(every), shard, bench["shards"])]
 log.info("shard %d of %d: %d recordings", shard, bench["shards"], len(recordings))
 scores = predict_recordings(
     recordings,

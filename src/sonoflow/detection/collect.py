@@ -98,11 +98,11 @@ def merged_recordings(
 ) -> Iterator[tuple[dict, pd.DataFrame | None]]:
     """(status, windows or None when skipped) of every recording, in path order: each shard
     lists its recordings in path order, so a merge keeps one recording in memory at a time."""
-    shards = [shard_recordings(s, t) for s, t in zip(shard_scores, shard_status)]
+    shards = [shard_results(s, t) for s, t in zip(shard_scores, shard_status)]
     return heapq.merge(*shards, key=lambda item: item[0]["path"])
 
 
-def shard_recordings(scores_path, status_path) -> Iterator[tuple[dict, pd.DataFrame | None]]:
+def shard_results(scores_path, status_path) -> Iterator[tuple[dict, pd.DataFrame | None]]:
     windows = recording_windows(scores_path)
     for status in read_table(status_path).to_dict("records"):
         if status["status"] != "scored":

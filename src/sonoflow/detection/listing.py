@@ -1,11 +1,11 @@
-"""The recordings of a detection run: found recursively, named by relative path, sharded.
+"""The recordings of a detection run: found recursively, named by relative path (the shards
+they fall into: sonoflow.common.shards).
 
 Imported while Snakemake builds the DAG, so free of torch.
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path, PurePosixPath
 
 from sonoflow.corpus.suffixes import AUDIO_SUFFIXES
@@ -48,16 +48,3 @@ def find_recordings(root: str | Path, key: str = "detect.NAME.recordings") -> li
 def output_name(relative: str) -> str:
     """A recording's name in every output: its relative path without the audio suffix."""
     return str(PurePosixPath(relative).with_suffix(""))
-
-
-def shard_of(relative: str, shards: int) -> int:
-    """The shard a recording belongs to, from a hash of its relative path.
-
-    Unlike dealing sorted files out in turn, adding or removing a recording changes only the
-    shard it falls into, so only that GPU job reruns."""
-    digest = hashlib.sha1(relative.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") % shards
-
-
-def shard_recordings(recordings: list[str], shard: int, shards: int) -> list[str]:
-    return [r for r in recordings if shard_of(r, shards) == shard]

@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 from detection_helpers import BROKEN, CLASSES, SCORED, fold_models, make_season
 
+from sonoflow.common.shards import shard_of, shard_recordings
 from sonoflow.corpus.raven import read_raven_raw
 from sonoflow.detection.collect import CollectSettings, collect_detections, recording_start
 from sonoflow.detection.figures import plot_detections
-from sonoflow.detection.listing import find_recordings, shard_of, shard_recordings
+from sonoflow.detection.listing import find_recordings
 from sonoflow.detection.shard import ScoringSettings, detect_shard
 from sonoflow.detection.thresholds import resolve_thresholds
 

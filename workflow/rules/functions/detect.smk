@@ -1,7 +1,8 @@
 # Input and params functions of the rules in workflow/rules/detect.smk.
 
 from sonoflow.config import detect_benchmark
-from sonoflow.detection.listing import find_recordings, shard_recordings
+from sonoflow.common.shards import shard_recordings
+from sonoflow.detection.listing import find_recordings
 from sonoflow.evaluation.events import event_settings
 
 # --- detection over unannotated recordings (optional `detect` section) -----------------

@@ -2,7 +2,7 @@ import pandas as pd
 
 from sonoflow.common.atomic import write_csv
 from sonoflow.common.logs import log_to
-from sonoflow.evaluation.benchmark import ALL, evaluate_scores, recording_events
+from sonoflow.evaluation.benchmark import evaluate_scores, excerpt_threshold, recording_events
 from sonoflow.evaluation.excerpt import choose_excerpt, plot_excerpt
 from sonoflow.evaluation.ground_truth import (
     check_scored,
@@ -24,8 +24,7 @@ write_csv(snakemake.output.metrics, result.metrics, float_format="%.6f")
 write_csv(snakemake.output.per_tape, result.per_tape, float_format="%.6f")
 log.info("metrics:\n%s", result.metrics.to_string())
 
-best = result.metrics.loc[result.metrics["class"] == ALL, "best_f1_threshold"].dropna()
-threshold = float(best.iloc[0]) if len(best) else 0.5
+threshold = excerpt_threshold(result.metrics)
 recording, start, end = choose_excerpt(scores, truth, settings["excerpt_s"])
 audio = dict(zip(ground_truth.recordings["recording"], ground_truth.recordings["file"]))[recording]
 events = recording_events(scores[scores["recording"] == recording], labels, settings, threshold)

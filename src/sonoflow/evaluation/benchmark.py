@@ -297,6 +297,15 @@ def _add_sweep_summary(table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def excerpt_threshold(metrics: pd.DataFrame) -> float:
+    """The threshold at which the excerpt plot draws events: the micro-average's best-F1 one.
+
+    A benchmark without reference events leaves F1 undefined at every threshold, so none is
+    best; its excerpt then shows the events at 0.5, the middle of the score range."""
+    best = metrics.loc[metrics["class"] == ALL, "best_f1_threshold"].dropna()
+    return float(best.iloc[0]) if len(best) else 0.5
+
+
 def average_precision(recall: np.ndarray, precision: np.ndarray) -> float:
     """Area under the interpolated precision-recall curve of the sweep's points.
 

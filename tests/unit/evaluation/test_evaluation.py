@@ -173,3 +173,12 @@ def test_false_positives_do_not_rise_with_the_threshold_with_hysteresis():
     # of half the threshold (the demo's defaults, no filter and 0.8, are for short calls)
     post = {"median_filter_s": 0.3, "threshold_low_ratio": 0.5, "refine_boundaries": True}
     assert largest_rise(false_positives({"event_extent": "centre", **post})) <= 3
+
+
+def test_excerpt_threshold_is_the_micro_average_best_or_the_middle_without_references():
+    from sonoflow.evaluation.benchmark import ALL, excerpt_threshold
+
+    metrics = pd.DataFrame({"class": ["hum", ALL, ALL], "best_f1_threshold": [0.9, 0.3, 0.3]})
+    assert excerpt_threshold(metrics) == 0.3
+    undefined = metrics.assign(best_f1_threshold=np.nan)
+    assert excerpt_threshold(undefined) == 0.5

@@ -13,6 +13,7 @@ never worse than what the config had, on the same budget.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -111,6 +112,18 @@ def open_study(journal: str | Path, name: str, seed: int, pruner: str, epochs: i
         pruner=make_pruner(pruner, epochs),
         load_if_exists=True,
     )
+
+
+def workers_study(worker_outputs: list[str | Path]) -> str:
+    """The one study that the workers' JSON outputs name; workers of different studies (an
+    output left from before a config change that a rerun did not replace) are an error."""
+    names = {json.loads(Path(p).read_text())["study"] for p in worker_outputs}
+    if len(names) != 1:
+        raise RuntimeError(
+            f"the tuning workers' outputs {[str(p) for p in worker_outputs]} name different "
+            f"studies {sorted(names)}; rerun the workers (snakemake --forcerun tune_worker)"
+        )
+    return names.pop()
 
 
 def load_study(journal: str | Path, name: str) -> optuna.Study:

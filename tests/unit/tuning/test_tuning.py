@@ -192,3 +192,17 @@ def test_a_better_searched_trial_wins_with_its_margin(tmp_path):
     assert best["configured"]["value"] == pytest.approx(1 / 3)
     assert best["chosen"] == "tuned" and set(best["params"]) == {"lr"}
     assert best["margin"] == pytest.approx(best["value"] - 1 / 3) and best["margin"] > 0
+
+
+def test_workers_of_different_studies_are_named(tmp_path):
+    import json
+
+    from sonoflow.tuning.study import workers_study
+
+    outputs = []
+    for worker, study in enumerate(["s1", "s1", "s2"]):
+        outputs.append(tmp_path / f"worker{worker}.json")
+        outputs[-1].write_text(json.dumps({"study": study, "worker": worker}))
+    assert workers_study(outputs[:2]) == "s1"
+    with pytest.raises(RuntimeError, match=r"worker2\.json.*different studies \['s1', 's2'\]"):
+        workers_study(outputs)

@@ -25,5 +25,7 @@ log.info(
     (summary["status"] == "skipped").sum(),
     {lab: int(summary[f"events_{lab}"].sum()) for lab in labels},
 )
+# detections.csv was written recording by recording, so that building a season's events
+# never holds them all; the plot reads the finished table back.
 detections = read_table(snakemake.output.detections)
 plot_detections(detections, labels, snakemake.output.plot)

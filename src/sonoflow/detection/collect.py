@@ -64,7 +64,7 @@ def collect_detections(
     settings: CollectSettings,
     out_dir: str | Path,
 ) -> pd.DataFrame:
-    """Write tables/, detections.csv, summary.csv, skipped.csv and the plot under `out_dir`;
+    """Write tables/, detections.csv, summary.csv and skipped.csv under `out_dir`;
     return the summary."""
     out = Path(out_dir)
     labels = list(settings.thresholds)

@@ -51,6 +51,13 @@ STATUS_COLUMNS = [
     "channels",
 ]
 META_KEY = b"sonoflow"
+SPREAD = "fold_spread:"  # prefix of the columns of the fold models' standard deviations
+
+
+def spread_column(label: str) -> str:
+    """The scores column of a class's fold spread (standard deviation of the fold models'
+    scores of a window); shards written before it existed lack it (read as NaN)."""
+    return f"{SPREAD}{label}"
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,7 @@ def detect_shard(
         metadata = [
             recording_metadata(c, [path], settings.metadata, metadata_key) for c in checkpoints
         ]
-        scorer = WindowScorer(models, frontend, device, metadata)
+        scorer = WindowScorer(models, frontend, device, metadata, spread=True)
         status = score_recording(path, relative, scorer, step, classes, settings, work)
         status["file"] = identity
         write_json(status_file, status)  # the marker that the recording is finished
@@ -189,9 +196,15 @@ def score_recording(
     except (AudioError, sf.LibsndfileError) as err:
         log.warning("skipped %s", err)
         return {**status, "status": "skipped", "reason": str(err).replace(f"{path}: ", "")}
-    table = scores_table([path], [scores], classes, scorer.frontend.settings, settings.hop_s)
+    means, spreads = scores[:, : len(classes)], scores[:, len(classes) :]
+    table = scores_table([path], [means], classes, scorer.frontend.settings, settings.hop_s)
     table["recording"] = status["recording"]
-    table = table.astype({c: settings.score_dtype for c in classes})
+    spread = {
+        spread_column(c): spreads.reshape(len(table), len(classes))[:, i]
+        for i, c in enumerate(classes)
+    }
+    table = table.assign(**spread)
+    table = table.astype({c: settings.score_dtype for c in [*classes, *spread]})
     with atomic_path(work / f"{relative}.parquet") as tmp:
         table.to_parquet(tmp, index=False)
     return {**status, "windows": len(table)}
@@ -208,7 +221,8 @@ def assemble(
 ) -> None:
     """The shard's outputs from the per-recording results, written one recording at a time."""
     fields = [("recording", pa.string()), ("start_s", pa.float64()), ("end_s", pa.float64())]
-    fields += [(c, pa.from_numpy_dtype(np.dtype(dtype))) for c in classes]
+    columns = [*classes, *(spread_column(c) for c in classes)]
+    fields += [(c, pa.from_numpy_dtype(np.dtype(dtype))) for c in columns]
     schema = pa.schema(fields, metadata={META_KEY: json.dumps(meta)})
     statuses = []
     with atomic_path(scores_path) as tmp, pq.ParquetWriter(tmp, schema) as writer:
@@ -216,10 +230,20 @@ def assemble(
             status = json.loads((work / f"{relative}.json").read_text())
             statuses.append(status)
             if status["status"] == "scored":
-                table = pq.read_table(work / f"{relative}.parquet").select(schema.names)
-                writer.write_table(table.cast(schema))
+                table = with_spread(pq.read_table(work / f"{relative}.parquet"), classes)
+                writer.write_table(table.select(schema.names).cast(schema))
     with atomic_path(status_path) as tmp:
         pd.DataFrame(statuses, columns=STATUS_COLUMNS).to_csv(tmp, index=False)
+
+
+def with_spread(table: pa.Table, classes: list[str]) -> pa.Table:
+    """`table` with a NaN fold spread column for each class that lacks one: a recording
+    scored before spreads were stored is reused as it is, not scored again."""
+    for label in classes:
+        if spread_column(label) not in table.column_names:
+            nan = pa.array(np.full(table.num_rows, np.nan, np.float32))
+            table = table.append_column(spread_column(label), nan)
+    return table
 
 
 def read_scores_meta(path: str | Path) -> dict:

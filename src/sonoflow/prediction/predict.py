@@ -102,19 +102,26 @@ DECODERS = 2  # recordings decoded at once
 
 
 class FoldEnsemble(nn.Module):
-    """The fold models' probabilities, averaged: the one function that is compiled."""
+    """The fold models' probabilities, averaged: the one function that is compiled.
 
-    def __init__(self, models: Sequence[nn.Module]):
+    With `spread`, each row also carries the fold models' disagreement: (n, 2 * classes), the
+    means, then the standard deviations over the folds (population: 0 for one fold)."""
+
+    def __init__(self, models: Sequence[nn.Module], spread: bool = False):
         super().__init__()
         self.models = nn.ModuleList(models)
+        self.spread = spread
 
     def forward(
         self, batch: torch.Tensor, metadata: Sequence[torch.Tensor | None] | None = None
     ) -> torch.Tensor:
         metadata = metadata or [None] * len(self.models)
-        return torch.stack(
+        folds = torch.stack(
             [m.probabilities(batch, meta).float() for m, meta in zip(self.models, metadata)]
-        ).mean(dim=0)
+        )
+        if self.spread:
+            return torch.cat([folds.mean(dim=0), folds.std(dim=0, correction=0)], dim=1)
+        return folds.mean(dim=0)
 
 
 class WindowScorer:
@@ -124,7 +131,8 @@ class WindowScorer:
     `compile`: `none` runs the models eagerly; `torch` through torch.compile; `cudagraphs`
     through torch.compile with CUDA graphs on CUDA (as `torch` on CPU); `jit` as a traced and
     frozen TorchScript graph (models without metadata fusion). Compiled models see one batch
-    shape only (a short last batch is padded), so they compile once."""
+    shape only (a short last batch is padded), so they compile once. `spread`: scores carry
+    the fold models' standard deviations after the means (FoldEnsemble)."""
 
     def __init__(
         self,
@@ -133,6 +141,7 @@ class WindowScorer:
         device: torch.device,
         metadata: Sequence[np.ndarray | None] | None = None,
         compile: str = "none",
+        spread: bool = False,
     ):
         if compile not in COMPILE_MODES:
             raise ValueError(f"compile {compile!r} is not one of {', '.join(COMPILE_MODES)}")
@@ -145,7 +154,7 @@ class WindowScorer:
         ]
         if compile == "jit" and any(m is not None for m in self.metadata):
             raise ValueError("compile `jit` cannot trace metadata fusion models; use `torch`")
-        self.ensemble = FoldEnsemble(self.models).eval()
+        self.ensemble = FoldEnsemble(self.models, spread).eval()
         self.run = self.ensemble if compile == "none" else None
         self.fixed_batch = 0
 

@@ -4,7 +4,9 @@ files, events and tables, thresholds."""
 import json
 import logging
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from detection_helpers import BROKEN, CLASSES, SCORED, fold_models, make_season
 
@@ -13,8 +15,9 @@ from sonoflow.corpus.raven import read_raven_raw
 from sonoflow.detection.collect import CollectSettings, collect_detections, recording_start
 from sonoflow.detection.figures import plot_detections
 from sonoflow.detection.listing import find_recordings
-from sonoflow.detection.shard import ScoringSettings, detect_shard
+from sonoflow.detection.shard import ScoringSettings, detect_shard, spread_column, with_spread
 from sonoflow.detection.thresholds import resolve_thresholds
+from sonoflow.prediction.predict import predict_recordings
 
 LABELS = [c for c in CLASSES if c != "noise"]
 EVENTS = {"event_extent": "centre", "merge_gap_s": 0.0, "min_duration_s": 0.0, "hop_s": 0.1}
@@ -106,8 +109,30 @@ def test_scores_cover_each_recording_with_ensemble_probabilities(scored):
     windows = scores.groupby("recording").size()
     assert windows["siteA/20240501_053000"] == 95  # 10 s at hop 0.1 s with 0.5 s windows
     assert windows["siteC/stub"] == 1  # shorter than a window: one padded window
-    assert list(scores.columns) == ["recording", "start_s", "end_s", *CLASSES]
+    spreads = [spread_column(c) for c in CLASSES]
+    assert list(scores.columns) == ["recording", "start_s", "end_s", *CLASSES, *spreads]
     assert scores[CLASSES].sum(axis=1).round(4).eq(1).all()
+
+
+def test_fold_spread_is_the_standard_deviation_of_the_fold_scores(scored, season, models):
+    out, _, _ = scored
+    scores = pd.concat(pd.read_parquet(out / f"shard{k}.parquet") for k in range(2))
+    recording = "siteA/20240501_053000"
+    stored = scores[scores["recording"] == recording].reset_index(drop=True)
+    path = season / f"{recording}.wav"
+    folds = [predict_recordings([path], [m], hop_s=0.1, block_s=4.0) for m in models]
+    for label in CLASSES:
+        each = np.stack([f[label].to_numpy() for f in folds])
+        assert np.allclose(stored[label], each.mean(axis=0), atol=1e-5)
+        assert np.allclose(stored[spread_column(label)], each.std(axis=0), atol=1e-5)
+    assert stored[spread_column("drum")].max() > 1e-4  # the two folds do disagree
+
+
+def test_work_files_without_spread_are_reused_with_nan_spread():
+    old = pa.table({"recording": ["a"], "start_s": [0.0], "end_s": [0.5], "drum": [0.2]})
+    table = with_spread(old, ["drum"])
+    assert table.column_names[-1] == spread_column("drum")
+    assert np.isnan(table.column(spread_column("drum"))[0].as_py())
 
 
 def collect(scored, season, out_dir, thresholds, formats=("raven", "csv")):

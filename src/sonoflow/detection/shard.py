@@ -27,6 +27,7 @@ import torch
 
 from sonoflow.common.atomic import atomic_path, write_json
 from sonoflow.common.device import pick_device
+from sonoflow.common.identity import file_identity
 from sonoflow.corpus.audio import AudioError, audio_info, check_channel
 from sonoflow.detection.listing import output_name
 from sonoflow.prediction.predict import (
@@ -131,18 +132,6 @@ def detect_shard(
     meta = {"classes": classes, "features": asdict(features), "hop_s": settings.hop_s}
     assemble(work, recordings, classes, settings.score_dtype, meta, scores_path, status_path)
     return result
-
-
-def file_identity(path: Path) -> dict | None:
-    """What a recording's resume record is keyed on besides models and settings: its size and
-    modification time (ns), so a file replaced at the same path is scored again. A stat is
-    cheap; a content hash would read every season file twice (once to hash, once to score).
-    None when the file cannot be stat'ed (scoring then records it as skipped)."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
 def work_dir_for(work_dir: str | Path, model_paths: list[Path], settings: ScoringSettings) -> Path:

@@ -28,6 +28,7 @@ from torch import nn
 
 from sonoflow.common.atomic import write_csv
 from sonoflow.common.device import pick_device
+from sonoflow.common.identity import file_identity
 from sonoflow.corpus.metadata import fit_encoder, read_metadata, recording_vectors
 from sonoflow.datasets.noise_mining import NOISE
 from sonoflow.features.cache import SpectrogramCache
@@ -185,6 +186,8 @@ def _set_up(
         val_clips["uid"].tolist(),
         encoder,
         SCHEDULE,
+        # a cache rebuilt (a recording replaced at the same path) rewrites its index
+        file_identity(Path(data.cache_dir) / "index.csv"),
     )
     return _Run(
         config=config,

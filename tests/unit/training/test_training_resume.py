@@ -88,3 +88,26 @@ def test_checkpoint_of_other_settings_is_not_resumed(work):
     assert run.wait() == 0, run.stderr.read()
     results = json.loads((work / "fresh/results.json").read_text())
     assert results["resumed_after_epoch"] is None and results["epochs_run"] == MODEL["epochs"]
+
+
+def test_checkpoint_over_a_rebuilt_cache_is_not_resumed(work):
+    """A recording replaced at the same path reruns the cache job, which rewrites the cache's
+    index; a checkpoint made over the old cache must not be resumed (issue 24), even though
+    the clips table (frame offsets) is unchanged."""
+    import os
+
+    checkpoint = work / "rebuilt/fold0.pt"
+    interrupted = _train(work, work / "stale", checkpoint)
+    deadline = time.monotonic() + 300
+    while not checkpoint.exists():
+        assert interrupted.poll() is None and time.monotonic() < deadline, "no checkpoint written"
+        time.sleep(0.05)
+    interrupted.send_signal(signal.SIGTERM)
+    assert interrupted.wait() != 0
+    index = work / "cache/index.csv"
+    stat = index.stat()
+    os.utime(index, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # as a rebuilt cache
+    rerun = _train(work, work / "stale", checkpoint)
+    assert rerun.wait() == 0, rerun.stderr.read()
+    results = json.loads((work / "stale/results.json").read_text())
+    assert results["resumed_after_epoch"] is None and results["epochs_run"] == MODEL["epochs"]

@@ -24,6 +24,10 @@ def test_metrics_and_leaderboard_report_collar_f1_beside_iou_f1(tiny_local_run):
     assert overall["collar_f1"].dropna().between(0, 1).all()
     board = pd.read_csv(tiny_local_run / "results/leaderboard.csv")
     assert {"iou_f1", "collar_f1", "onset_error_ms", "offset_error_ms"} <= set(board.columns)
+    # one benchmark tape, fewer than evaluation.bootstrap.min_recordings: a note, no interval
+    assert {"f1_low", "f1_high", "average_precision_low", "interval_note"} <= set(board.columns)
+    assert board["f1_low"].isna().all() and board["interval_note"].str.contains("only 1").all()
+    assert {"collar_f1_low", "onset_error_ms_high"} <= set(metrics.columns)
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)

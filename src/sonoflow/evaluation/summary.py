@@ -27,13 +27,18 @@ def collect_metrics(paths: list[str | Path]) -> pd.DataFrame:
 def leaderboard(metrics: pd.DataFrame) -> pd.DataFrame:
     """Best overall F1 per experiment x benchmark, with the threshold that gives it, IoU and
     collar F1 and the onset and offset errors there, the average precision over the sweep,
-    and the F1 of a detector that fires everywhere (threshold 0)."""
+    and the F1 of a detector that fires everywhere (threshold 0); with the bootstrap bounds
+    (`*_low`, `*_high`) and `interval_note` (why there are none) that evaluate wrote."""
     overall = metrics[(metrics["class"] == "all") & metrics["f1"].notna()].reset_index(drop=True)
     best = overall.loc[overall.groupby(["experiment", "benchmark"])["f1"].idxmax()]
     columns = ["precision", "recall", "f1", "iou_f1", "collar_f1", "onset_error_ms"]
-    board = best[
-        ["experiment", "benchmark", "threshold", *columns, "offset_error_ms", "average_precision"]
-    ].rename(columns={"threshold": "best_threshold"})
+    columns = [*columns, "offset_error_ms", "average_precision"]
+    # 95% bootstrap bounds over tapes beside each figure, where evaluate wrote them
+    bounds = [f"{c}_{side}" for c in columns for side in ("low", "high") if f"{c}_{side}" in best]
+    notes = ["n_recordings", "interval_note"] if "interval_note" in best else []
+    board = best[["experiment", "benchmark", "threshold", *columns, *bounds, *notes]].rename(
+        columns={"threshold": "best_threshold"}
+    )
     everywhere = overall[overall["threshold"] == 0].set_index(["experiment", "benchmark"])["f1"]
     board["f1_fire_everywhere"] = [
         everywhere.get(k) for k in zip(board["experiment"], board["benchmark"])

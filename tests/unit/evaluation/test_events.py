@@ -201,6 +201,7 @@ CHANGED_OTHER_KEYS = {
     "percentage_of_length": 0.1,
     "segment_s": 5.0,
     "excerpt_s": 3.0,
+    "bootstrap": {"resamples": 50, "seed": 1, "min_recordings": 2},
 }
 SCORES = [
     0.1,

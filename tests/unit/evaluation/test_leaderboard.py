@@ -35,3 +35,30 @@ def test_leaderboard_reports_collar_f1_beside_iou_f1_at_the_best_threshold():
     assert row["iou_f1"] == pytest.approx(0.8) and row["collar_f1"] == pytest.approx(0.6)
     assert (row["onset_error_ms"], row["offset_error_ms"]) == (60.0, 70.0)
     assert row["f1_fire_everywhere"] == pytest.approx(0.1)
+
+
+def test_leaderboard_carries_the_bootstrap_bounds_and_the_note_of_the_best_threshold():
+    rows = [(0.3, 0.5, 0.4, 0.6, ""), (0.6, 0.8, 0.7, 0.9, "")]
+    metrics = pd.DataFrame(
+        [
+            {
+                "experiment": "e",
+                "benchmark": "b",
+                "class": "all",
+                "threshold": t,
+                **{c: f1 for c in ("precision", "recall", "f1", "iou_f1", "collar_f1")},
+                "f1_low": low,
+                "f1_high": high,
+                "onset_error_ms": 10.0,
+                "offset_error_ms": 20.0,
+                "average_precision": 0.7,
+                "n_recordings": 6,
+                "interval_note": note,
+            }
+            for t, f1, low, high, note in rows
+        ]
+    )
+    (row,) = leaderboard(metrics).to_dict("records")
+    assert (row["f1_low"], row["f1"], row["f1_high"]) == (0.7, 0.8, 0.9)
+    assert row["n_recordings"] == 6 and row["interval_note"] == ""
+    assert "precision_low" not in row  # only the bounds evaluate wrote

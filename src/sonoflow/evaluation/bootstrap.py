@@ -137,13 +137,11 @@ def bootstrap_intervals(
     if not note:
         boot = rates(_resampled(counts, resample_weights(len(recordings), n_resamples, seed)))
     for i, name in enumerate(("precision", "recall", "f1")):
-        bounds = [
-            _interval(boot[i][:, t], level, len(recordings))
-            if boot is not None
-            else (np.nan, np.nan)
-            for t in range(len(thresholds))
-        ]
-        table[f"{name}_low"], table[f"{name}_high"] = np.array(bounds).reshape(-1, 2).T
+        if boot is None:
+            table[f"{name}_low"] = table[f"{name}_high"] = np.nan
+        else:  # one percentile call over every threshold's column of resamples
+            low, high = _intervals(boot[i], level, len(recordings))
+            table[f"{name}_low"], table[f"{name}_high"] = low, high
     return table.assign(n_recordings=len(recordings), note=note)
 
 

@@ -5,6 +5,7 @@ rule summarize:
         metrics=SUMMARY["metrics"],
         per_tape=SUMMARY["per_tape"],
         leaderboard=SUMMARY["leaderboard"],
+        dcase=SUMMARY["dcase"],
         f1_plot=report(
             SUMMARY["f1_plot"],
             caption="../report/f1_by_threshold.rst",

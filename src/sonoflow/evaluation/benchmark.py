@@ -32,7 +32,7 @@ from sonoflow.evaluation.events import (
     track_events,
     window_spans,
 )
-from sonoflow.evaluation.matching import MODES, eligible_pairs, iou_matrix, largest_matching
+from sonoflow.evaluation.matching import MODES, mode_counts
 
 ALL, MACRO = "all", "macro"
 COUNTS = ["tp", "fp", "fn", "n_reference", "n_detected", "seg_tp", "seg_fp", "seg_fn"]
@@ -135,17 +135,21 @@ def evaluate_scores(
 
 def compare(ref: pd.DataFrame, estimated: np.ndarray, settings: dict, duration: float) -> dict:
     """Counts of one recording and class: events (by `match`, and by each matching mode as
-    `iou_*` and `collar_*`), matched-pair errors, qualities, segments."""
+    `iou_*`, `collar_*` and `dcase_*`), matched-pair errors, qualities, segments."""
     settings = with_defaults(settings)
     ref_spans = ref[["start_s", "end_s"]].to_numpy(dtype=float)
-    iou = iou_matrix(ref_spans, estimated)
+    # grades are integers from the annotation reader (missing: <NA>), or any text
+    qualities = (
+        ref["quality"].astype("string").fillna("").to_numpy(dtype=str)
+        if "quality" in ref
+        else np.full(len(ref_spans), "")
+    )
+    unknown = np.isin(qualities, [str(q) for q in settings["unknown_qualities"]])
     by_mode = {
-        mode: largest_matching(
-            eligible_pairs(ref_spans, estimated, {**settings, "match": mode}), iou
-        )
+        mode: mode_counts(ref_spans, estimated, {**settings, "match": mode}, unknown)
         for mode in MODES
     }
-    pairs = by_mode[settings["match"]]
+    pairs, tp, fp, fn = by_mode[settings["match"]]
     matched_ref = [r for r, _, _ in pairs]
     est_idx = [c for _, c, _ in pairs]
     onset_err = np.abs(ref_spans[matched_ref, 0] - estimated[est_idx, 0]).sum() if pairs else 0.0
@@ -153,9 +157,9 @@ def compare(ref: pd.DataFrame, estimated: np.ndarray, settings: dict, duration: 
     end = max(duration, *ref_spans[:, 1], *estimated[:, 1], 0.0)
     seg_tp, seg_fp, seg_fn = segment_counts(ref_spans, estimated, settings["segment_s"], end)
     out = {
-        "tp": len(pairs),
-        "fp": len(estimated) - len(pairs),
-        "fn": len(ref_spans) - len(pairs),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
         "n_reference": len(ref_spans),
         "n_detected": len(estimated),
         "onset_error_sum_s": float(onset_err),
@@ -164,14 +168,8 @@ def compare(ref: pd.DataFrame, estimated: np.ndarray, settings: dict, duration: 
         "seg_fp": seg_fp,
         "seg_fn": seg_fn,
     }
-    for mode, found in by_mode.items():
-        out[f"{mode}_tp"] = len(found)
-        out[f"{mode}_fp"] = len(estimated) - len(found)
-        out[f"{mode}_fn"] = len(ref_spans) - len(found)
-    # grades are integers from the annotation reader (missing: <NA>), or any text
-    qualities = (
-        ref["quality"].astype("string").fillna("").to_numpy(dtype=str) if "quality" in ref else []
-    )
+    for mode, (_, mode_tp, mode_fp, mode_fn) in by_mode.items():
+        out[f"{mode}_tp"], out[f"{mode}_fp"], out[f"{mode}_fn"] = mode_tp, mode_fp, mode_fn
     hit = np.zeros(len(ref_spans), dtype=bool)
     hit[matched_ref] = True
     for quality in sorted(set(qualities) - {""}):

@@ -10,6 +10,7 @@ import pandas as pd
 from sonoflow.common.atomic import write_csv
 from sonoflow.common.plots import plt, save_figure
 from sonoflow.common.tables import read_table
+from sonoflow.evaluation.dcase import dcase_table
 
 
 def collect_metrics(paths: list[str | Path]) -> pd.DataFrame:
@@ -25,14 +26,14 @@ def collect_metrics(paths: list[str | Path]) -> pd.DataFrame:
 
 
 def leaderboard(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Best overall F1 per experiment x benchmark, with the threshold that gives it, IoU and
-    collar F1 and the onset and offset errors there, the average precision over the sweep,
+    """Best overall F1 per experiment x benchmark, with the threshold that gives it, IoU,
+    collar and DCASE F1 and the onset and offset errors there, the average precision over the sweep,
     and the F1 of a detector that fires everywhere (threshold 0); with the bootstrap bounds
     (`*_low`, `*_high`) and `interval_note` (why there are none) that evaluate wrote."""
     overall = metrics[(metrics["class"] == "all") & metrics["f1"].notna()].reset_index(drop=True)
     best = overall.loc[overall.groupby(["experiment", "benchmark"])["f1"].idxmax()]
-    columns = ["precision", "recall", "f1", "iou_f1", "collar_f1", "onset_error_ms"]
-    columns = [*columns, "offset_error_ms", "average_precision"]
+    columns = ["precision", "recall", "f1", "iou_f1", "collar_f1", "dcase_f1", "onset_error_ms"]
+    columns = [c for c in [*columns, "offset_error_ms", "average_precision"] if c in best]
     # 95% bootstrap bounds over tapes beside each figure, where evaluate wrote them
     bounds = [f"{c}_{side}" for c in columns for side in ("low", "high") if f"{c}_{side}" in best]
     notes = ["n_recordings", "interval_note"] if "interval_note" in best else []
@@ -152,6 +153,7 @@ def write_summary(
     write_csv(out["metrics"], metrics, float_format="%.6f")
     write_csv(out["per_tape"], per_tape, float_format="%.6f")
     write_csv(out["leaderboard"], leaderboard(metrics), float_format="%.4f")
+    write_csv(out["dcase"], dcase_table(metrics), float_format="%.6f")
     plot_f1_by_threshold(metrics, out["f1_plot"])
     plot_pr_curves(metrics, out["pr_plot"])
     plot_per_tape_recall(per_tape, metrics, out["per_tape_plot"])

@@ -22,6 +22,7 @@ SUMMARY = {
     "metrics": "results/metrics.csv",
     "per_tape": "results/metrics_per_tape.csv",
     "leaderboard": "results/leaderboard.csv",
+    "dcase": "results/dcase.csv",
     "f1_plot": "results/plots/f1_by_threshold.png",
     "pr_plot": "results/plots/pr_curves.png",
     "per_tape_plot": "results/plots/per_tape_recall.png",

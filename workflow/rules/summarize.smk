@@ -11,6 +11,11 @@ rule summarize:
             caption="../report/f1_by_threshold.rst",
             category="Evaluation",
         ),
+        f1_interval_plot=report(
+            SUMMARY["f1_interval_plot"],
+            caption="../report/f1_intervals.rst",
+            category="Evaluation",
+        ),
         pr_plot=report(
             SUMMARY["pr_plot"],
             caption="../report/pr_curves.rst",

@@ -24,6 +24,7 @@ SUMMARY = {
     "leaderboard": "results/leaderboard.csv",
     "dcase": "results/dcase.csv",
     "f1_plot": "results/plots/f1_by_threshold.png",
+    "f1_interval_plot": "results/plots/f1_intervals.png",
     "pr_plot": "results/plots/pr_curves.png",
     "per_tape_plot": "results/plots/per_tape_recall.png",
     "quality_plot": "results/plots/recall_by_quality.png",

@@ -48,7 +48,8 @@ def dcase_table(metrics: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in needed if c not in metrics]
     if missing:
         raise ValueError(f"metrics lack the columns {missing} (rerun evaluate)")
-    overall = metrics[metrics["class"] == "all"].rename(
+    # the dcase counts alone: metrics also has the configured match's tp, fp, fn
+    overall = metrics.loc[metrics["class"] == "all", needed].rename(
         columns={f"dcase_{c}": c for c in ("tp", "fp", "fn")}
     )
     rows = []

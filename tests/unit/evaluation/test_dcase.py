@@ -100,6 +100,10 @@ def metrics_rows(experiment, benchmark, threshold, tp, fp, fn):
         "dcase_tp": tp,
         "dcase_fp": fp,
         "dcase_fn": fn,
+        # the configured match's counts, which the DCASE table must not read
+        "tp": 1000,
+        "fp": 1000,
+        "fn": 1000,
     }
 
 
@@ -118,6 +122,7 @@ def test_overall_figure_is_the_harmonic_mean_over_benchmarks_at_one_threshold():
         {**metrics_rows("E", "b1", 0.5, 99, 99, 99), "class": "song"},  # not the `all` row
     ]
     table = dcase_table(pd.DataFrame(rows)).set_index("benchmark")
+    assert list(table.index) == ["b1", "b2", OVERALL]
     assert (table["threshold"] == 0.5).all()
     assert table.loc["b1", "f_measure"] == pytest.approx(0.8)
     assert table.loc["b2", "f_measure"] == pytest.approx(1 / 3)

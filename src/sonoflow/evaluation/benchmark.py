@@ -32,7 +32,7 @@ from sonoflow.evaluation.events import (
     track_events,
     window_spans,
 )
-from sonoflow.evaluation.matching import MODES, mode_counts
+from sonoflow.evaluation.matching import MODES, iou_matrix, mode_counts
 
 ALL, MACRO = "all", "macro"
 COUNTS = ["tp", "fp", "fn", "n_reference", "n_detected", "seg_tp", "seg_fp", "seg_fn"]
@@ -145,8 +145,9 @@ def compare(ref: pd.DataFrame, estimated: np.ndarray, settings: dict, duration: 
         else np.full(len(ref_spans), "")
     )
     unknown = np.isin(qualities, [str(q) for q in settings["unknown_qualities"]])
+    iou = iou_matrix(ref_spans, estimated)  # shared by the modes
     by_mode = {
-        mode: mode_counts(ref_spans, estimated, {**settings, "match": mode}, unknown)
+        mode: mode_counts(ref_spans, estimated, {**settings, "match": mode}, unknown, iou)
         for mode in MODES
     }
     pairs, tp, fp, fn = by_mode[settings["match"]]

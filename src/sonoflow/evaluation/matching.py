@@ -49,55 +49,74 @@ def collar_hits(
     return onset & offset
 
 
-def eligible_pairs(reference: np.ndarray, estimated: np.ndarray, settings: dict) -> np.ndarray:
-    """Which (reference, estimated) pairs may match under `settings["match"]`."""
-    if settings["match"] == "dcase":
-        return iou_matrix(reference, estimated) > DCASE_MIN_IOU
-    if settings["match"] == "iou":
-        return iou_matrix(reference, estimated) >= settings["min_iou"]
-    if settings["match"] == "collar":
+def eligible_pairs(
+    reference: np.ndarray, estimated: np.ndarray, settings: dict, iou: np.ndarray | None = None
+) -> np.ndarray:
+    """Which (reference, estimated) pairs may match under `settings["match"]`; `iou` is
+    their `iou_matrix` where the caller has it."""
+    mode = settings["match"]
+    if mode == "collar":
         return collar_hits(
             reference, estimated, settings["collar_s"], settings["percentage_of_length"]
         )
-    raise ValueError(f"evaluation.match: unknown matching mode {settings['match']!r}")
+    if mode not in MODES:
+        raise ValueError(f"evaluation.match: unknown matching mode {mode!r}")
+    iou = iou_matrix(reference, estimated) if iou is None else iou
+    return iou > DCASE_MIN_IOU if mode == "dcase" else iou >= settings["min_iou"]
 
 
-def largest_matching(eligible: np.ndarray, iou: np.ndarray) -> list[tuple[int, int, float]]:
+def largest_matching(
+    eligible: np.ndarray, iou: np.ndarray, preferred: np.ndarray | None = None
+) -> list[tuple[int, int, float]]:
     """Maximum-cardinality one-to-one matching among `eligible` pairs, ties broken by total IoU.
 
-    Each eligible pair weighs (1 + n + m) + IoU and the assignment maximises the total weight;
-    since one extra pair outweighs every IoU sum, size comes first.
+    Each eligible pair weighs L = (1 + n + m) plus its IoU and the assignment maximises the
+    total weight; since one extra pair outweighs every IoU sum, size comes first. With
+    `preferred` (a mask of reference rows) a preferred row's pairs weigh L * L + IoU: first
+    the most pairs with preferred rows, then the most with the others, then IoU.
     """
     if eligible.size == 0:
         return []
-    weight = np.where(eligible, (1 + eligible.shape[0] + eligible.shape[1]) + iou, 0.0)
+    size = 1 + eligible.shape[0] + eligible.shape[1]
+    base = np.full(eligible.shape[0], float(size))
+    if preferred is not None:
+        base[np.asarray(preferred, dtype=bool)] = float(size * size)
+    weight = np.where(eligible, base[:, None] + iou, 0.0)
     rows, cols = linear_sum_assignment(weight, maximize=True)
     return [(int(r), int(c), float(iou[r, c])) for r, c in zip(rows, cols) if eligible[r, c]]
 
 
 def match(
-    reference: np.ndarray, estimated: np.ndarray, settings: dict
+    reference: np.ndarray, estimated: np.ndarray, settings: dict, iou: np.ndarray | None = None
 ) -> list[tuple[int, int, float]]:
-    """Matching in the mode `settings` names: (reference, estimated, IoU) triples."""
-    return largest_matching(
-        eligible_pairs(reference, estimated, settings), iou_matrix(reference, estimated)
-    )
+    """Matching in the mode `settings` names: (reference, estimated, IoU) triples; `iou` is
+    the pairs' `iou_matrix` where the caller has it."""
+    iou = iou_matrix(reference, estimated) if iou is None else iou
+    return largest_matching(eligible_pairs(reference, estimated, settings, iou), iou)
 
 
 def mode_counts(
-    reference: np.ndarray, estimated: np.ndarray, settings: dict, unknown: np.ndarray
+    reference: np.ndarray,
+    estimated: np.ndarray,
+    settings: dict,
+    unknown: np.ndarray,
+    iou: np.ndarray | None = None,
 ) -> tuple[list[tuple[int, int, float]], int, int, int]:
     """(pairs, TP, FP, FN) under `settings["match"]`; `unknown` marks the reference events
     that dcase mode treats as UNK (the other modes count every reference)."""
+    ref, est = _intervals(reference), _intervals(estimated)
+    iou = iou_matrix(ref, est) if iou is None else iou
     if settings["match"] == "dcase":
-        return dcase_counts(reference, estimated, unknown)
-    pairs = match(reference, estimated, settings)
-    n_ref, n_est = len(_intervals(reference)), len(_intervals(estimated))
-    return pairs, len(pairs), n_est - len(pairs), n_ref - len(pairs)
+        return dcase_counts(ref, est, unknown, iou)
+    pairs = match(ref, est, settings, iou)
+    return pairs, len(pairs), len(est) - len(pairs), len(ref) - len(pairs)
 
 
 def dcase_counts(
-    reference: np.ndarray, estimated: np.ndarray, unknown: np.ndarray
+    reference: np.ndarray,
+    estimated: np.ndarray,
+    unknown: np.ndarray,
+    iou: np.ndarray | None = None,
 ) -> tuple[list[tuple[int, int, float]], int, int, int]:
     """(pairs, TP, FP, FN) under the DCASE Task 5 protocol.
 
@@ -109,18 +128,22 @@ def dcase_counts(
     count). `pairs` are (reference, estimated, IoU) of the first matching, indices into the
     full `reference`. The official code also drops each file's first five positive events
     (the shots); sonoflow's benchmarks hold no shots, so nothing is dropped here.
+
+    Where several first matchings are maximum, the official code keeps whichever its
+    Hopcroft-Karp search meets first, and that decides which detections are left for the
+    unknown events. Here both passes are one assignment that takes the most known pairs
+    and, among those, the most unknown ones: TP and FN are the official ones, FP is the
+    least the official procedure can give (equal, unless unknown events sit among
+    contested detections).
     """
-    ref = _intervals(reference)
-    est = _intervals(estimated)
+    ref, est = _intervals(reference), _intervals(estimated)
+    iou = iou_matrix(ref, est) if iou is None else iou
     unknown = np.asarray(unknown, dtype=bool).reshape(-1)
-    known_idx, unknown_idx = np.flatnonzero(~unknown), np.flatnonzero(unknown)
-    settings = {"match": "dcase"}
-    first = match(ref[known_idx], est, settings)
-    pairs = [(int(known_idx[r]), c, v) for r, c, v in first]
-    left = np.setdiff1d(np.arange(len(est)), [c for _, c, _ in first])
-    second = match(ref[unknown_idx], est[left], settings)
+    eligible = eligible_pairs(ref, est, {"match": "dcase"}, iou)
+    found = largest_matching(eligible, iou, preferred=~unknown)
+    pairs = [pair for pair in found if not unknown[pair[0]]]
     tp = len(pairs)
-    return pairs, tp, len(est) - tp - len(second), len(known_idx) - tp
+    return pairs, tp, len(est) - len(found), int((~unknown).sum()) - tp
 
 
 def _intervals(events: np.ndarray) -> np.ndarray:

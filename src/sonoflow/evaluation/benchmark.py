@@ -101,6 +101,8 @@ def evaluate_scores(
     """Metrics over the threshold sweep; Raven tables of the events at the configured
     thresholds when `events_dir` is given."""
     settings = with_defaults(settings)
+    # events the DCASE protocol neither counts found nor missed (its UNK); a target is no unknown
+    unknowns = truth[truth["label"].isin(set(settings["unknown_labels"]) - set(labels))]
     truth = truth[truth["label"].isin(labels)]
     recordings = list(dict.fromkeys(scores["recording"]))
     bands = {lab: _band(truth[truth["label"] == lab]) for lab in labels}
@@ -109,6 +111,7 @@ def evaluate_scores(
     for recording in recordings:
         windows = scores[scores["recording"] == recording]
         reference = truth[truth["recording"] == recording]
+        unknown = unknowns[unknowns["recording"] == recording]
         duration = float(windows["end_s"].max()) if len(windows) else 0.0
         tracks = recording_tracks(windows, labels, settings)
         for threshold in sweep_thresholds(settings):
@@ -120,7 +123,7 @@ def evaluate_scores(
                         "threshold": threshold,
                         "class": lab,
                         "recording": recording,
-                        **compare(ref, events[lab][:, :2], settings, duration),
+                        **compare(ref, events[lab][:, :2], settings, duration, unknown),
                     }
                 )
             if events_dir is not None and threshold in written:
@@ -133,21 +136,24 @@ def evaluate_scores(
     return Evaluation(metrics, per_tape)
 
 
-def compare(ref: pd.DataFrame, estimated: np.ndarray, settings: dict, duration: float) -> dict:
+def compare(
+    ref: pd.DataFrame,
+    estimated: np.ndarray,
+    settings: dict,
+    duration: float,
+    unknown: pd.DataFrame | None = None,
+) -> dict:
     """Counts of one recording and class: events (by `match`, and by each matching mode as
-    `iou_*`, `collar_*` and `dcase_*`), matched-pair errors, qualities, segments."""
+    `iou_*`, `collar_*` and `dcase_*`), matched-pair errors, qualities, segments. `unknown`
+    holds the recording's events of `unknown_labels`, which only the dcase mode reads."""
     settings = with_defaults(settings)
     ref_spans = ref[["start_s", "end_s"]].to_numpy(dtype=float)
-    # grades are integers from the annotation reader (missing: <NA>), or any text
-    qualities = (
-        ref["quality"].astype("string").fillna("").to_numpy(dtype=str)
-        if "quality" in ref
-        else np.full(len(ref_spans), "")
+    unknown_spans = (
+        np.zeros((0, 2)) if unknown is None else unknown[["start_s", "end_s"]].to_numpy(float)
     )
-    unknown = np.isin(qualities, [str(q) for q in settings["unknown_qualities"]])
     iou = iou_matrix(ref_spans, estimated)  # shared by the modes
     by_mode = {
-        mode: mode_counts(ref_spans, estimated, {**settings, "match": mode}, unknown, iou)
+        mode: mode_counts(ref_spans, estimated, {**settings, "match": mode}, unknown_spans, iou)
         for mode in MODES
     }
     pairs, tp, fp, fn = by_mode[settings["match"]]
@@ -171,6 +177,10 @@ def compare(ref: pd.DataFrame, estimated: np.ndarray, settings: dict, duration: 
     }
     for mode, (_, mode_tp, mode_fp, mode_fn) in by_mode.items():
         out[f"{mode}_tp"], out[f"{mode}_fp"], out[f"{mode}_fn"] = mode_tp, mode_fp, mode_fn
+    # grades are integers from the annotation reader (missing: <NA>), or any text
+    qualities = (
+        ref["quality"].astype("string").fillna("").to_numpy(dtype=str) if "quality" in ref else []
+    )
     hit = np.zeros(len(ref_spans), dtype=bool)
     hit[matched_ref] = True
     for quality in sorted(set(qualities) - {""}):

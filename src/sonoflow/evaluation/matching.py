@@ -17,8 +17,9 @@ MODES = ("iou", "collar", "dcase")
 # DCASE Task 5 (few-shot bioacoustic event detection, 2021-2024) evaluation, as its official
 # code (c4dm/dcase-few-shot-bioacoustic, evaluation_metrics/evaluation.py and metrics.py)
 # does it: a prediction and a reference are candidates when their IoU exceeds 0.3 (`S >
-# min_iou`, strictly; the task page says "IoU >= 30%"), and the matching is a maximum
-# bipartite matching of the candidate graph (Hopcroft-Karp: counts only, no IoU weighting).
+# min_iou` in metrics.match_events: strictly, which differs from "IoU >= 0.3" only at exactly
+# 0.3), and the matching is a maximum bipartite matching of the candidate graph
+# (Hopcroft-Karp); the assignment here finds matchings of the same size (`largest_matching`).
 DCASE_MIN_IOU = 0.3
 
 
@@ -99,15 +100,19 @@ def mode_counts(
     reference: np.ndarray,
     estimated: np.ndarray,
     settings: dict,
-    unknown: np.ndarray,
+    unknown: np.ndarray | None = None,
     iou: np.ndarray | None = None,
 ) -> tuple[list[tuple[int, int, float]], int, int, int]:
-    """(pairs, TP, FP, FN) under `settings["match"]`; `unknown` marks the reference events
-    that dcase mode treats as UNK (the other modes count every reference)."""
+    """(pairs, TP, FP, FN) under `settings["match"]`. `unknown` holds (start, end) events
+    that only the dcase mode reads (its UNK: `dcase_counts`); `iou` is the `iou_matrix` of
+    `reference` and `estimated` where the caller has it."""
     ref, est = _intervals(reference), _intervals(estimated)
     iou = iou_matrix(ref, est) if iou is None else iou
     if settings["match"] == "dcase":
-        return dcase_counts(ref, est, unknown, iou)
+        extra = _intervals(np.zeros((0, 2)) if unknown is None else unknown)
+        mask = np.r_[np.zeros(len(ref), bool), np.ones(len(extra), bool)]
+        both = np.vstack([iou.reshape(len(ref), len(est)), iou_matrix(extra, est)])
+        return dcase_counts(np.vstack([ref, extra]), est, mask, both)
     pairs = match(ref, est, settings, iou)
     return pairs, len(pairs), len(est) - len(pairs), len(ref) - len(pairs)
 

@@ -9,7 +9,7 @@ from evaluation_helpers import SETTINGS, random_cases
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
-from sonoflow.evaluation.benchmark import compare
+from sonoflow.evaluation.benchmark import compare, evaluate_scores
 from sonoflow.evaluation.dcase import FLOOR, OVERALL, dcase_scores, dcase_table
 from sonoflow.evaluation.matching import dcase_counts, iou_matrix
 
@@ -67,25 +67,60 @@ def test_unknown_references_are_neither_found_nor_missed():
 
 
 def test_compare_reports_dcase_counts_and_uses_them_under_match_dcase():
-    # The case above as a benchmark recording with a quality column (UNK = unknown):
-    # iou (>= 0.4) counts U1 as an ordinary reference: d0-P1, d1-U1 or d1-P2 -> TP 2, FP 1,
-    # FN 2 of 4 references; dcase: TP 2, FP 1, FN 0 as computed above.
-    ref = pd.DataFrame(
+    # The case above as a benchmark recording: P1 and P2 are `call` events, U1 and U2 are
+    # events of the label UNK (outside the targets), handed to compare as `unknown`.
+    # iou (>= 0.4) sees only the calls: d0-P1, d1-P2 -> TP 2, FP 1 (d2), FN 0.
+    # dcase: TP 2 and FN 0 the same; U1, U2 absorb nothing left over: FP 1. Without P2,
+    # iou counts d1 as a FP (2 FP) while dcase lets U1 absorb it (1 FP).
+    def events(spans, label):
+        return pd.DataFrame(
+            {"start_s": [a for a, _ in spans], "end_s": [b for _, b in spans], "label": label}
+        )
+
+    calls = events([(0, 1), (3.2, 4.2)], "call")
+    unknown = events([(3, 4), (8, 9)], "UNK")
+    est = np.array([[0.1, 1.0], [3, 4], [6, 7]])
+    counts = compare(calls, est, SETTINGS, duration=10, unknown=unknown)
+    assert (counts["tp"], counts["fp"], counts["fn"]) == (2, 1, 0)
+    assert (counts["dcase_tp"], counts["dcase_fp"], counts["dcase_fn"]) == (2, 1, 0)
+    alone = compare(calls.iloc[:1], est, SETTINGS, duration=10, unknown=unknown)
+    assert (alone["iou_tp"], alone["iou_fp"], alone["iou_fn"]) == (1, 2, 0)
+    assert (alone["dcase_tp"], alone["dcase_fp"], alone["dcase_fn"]) == (1, 1, 0)
+    as_dcase = compare(calls.iloc[:1], est, {**SETTINGS, "match": "dcase"}, 10, unknown)
+    assert (as_dcase["tp"], as_dcase["fp"], as_dcase["fn"]) == (1, 1, 0)
+
+
+def test_evaluation_treats_unknown_labels_as_dcase_unknowns_for_every_class():
+    # One recording, one-second windows; `call` scores 0.9 in windows 2 and 6: two detected
+    # events [2, 3] and [6, 7]. Ground truth: a call at [2, 3] and an UNK event at [6, 7].
+    # iou: TP 1, FP 1 ([6, 7] matches no call); dcase: TP 1, FP 0 (the UNK absorbs it), FN 0.
+    starts = np.arange(10, dtype=float)
+    scores = pd.DataFrame(
         {
-            "start_s": [0, 3, 8, 3.2],
-            "end_s": [1, 4, 9, 4.2],
-            "quality": ["A", "UNK", "UNK", "B"],
+            "recording": "r",
+            "start_s": starts,
+            "end_s": starts + 1,
+            "call": np.where(np.isin(starts, [2, 6]), 0.9, 0.1),
         }
     )
-    est = np.array([[0.1, 1.0], [3, 4], [6, 7]])
-    counts = compare(ref, est, SETTINGS, duration=10)
-    assert (counts["tp"], counts["fp"], counts["fn"]) == (2, 1, 2)
-    assert (counts["dcase_tp"], counts["dcase_fp"], counts["dcase_fn"]) == (2, 1, 0)
-    as_dcase = compare(ref, est, {**SETTINGS, "match": "dcase"}, duration=10)
-    assert (as_dcase["tp"], as_dcase["fp"], as_dcase["fn"]) == (2, 1, 0)
-    # no quality is unknown: U1 and U2 become ordinary references, missed U2 is a FN
-    plain = compare(ref, est, {**SETTINGS, "unknown_qualities": []}, duration=10)
-    assert (plain["dcase_tp"], plain["dcase_fp"], plain["dcase_fn"]) == (2, 1, 2)
+    truth = pd.DataFrame(
+        {
+            "recording": "r",
+            "start_s": [2.0, 6.0],
+            "end_s": [3.0, 7.0],
+            "low_hz": 1000.0,
+            "high_hz": 2000.0,
+            "label": ["call", "UNK"],
+        }
+    )
+    rows = evaluate_scores(scores, truth, ["call"], SETTINGS).metrics
+    row = rows[(rows["threshold"] == 0.5) & (rows["class"] == "all")].iloc[0]
+    assert (row["iou_tp"], row["iou_fp"], row["iou_fn"]) == (1, 1, 0)
+    assert (row["dcase_tp"], row["dcase_fp"], row["dcase_fn"]) == (1, 0, 0)
+    assert row["dcase_f1"] == pytest.approx(1.0)
+    plain = evaluate_scores(scores, truth, ["call"], {**SETTINGS, "unknown_labels": []}).metrics
+    row = plain[(plain["threshold"] == 0.5) & (plain["class"] == "all")].iloc[0]
+    assert (row["dcase_tp"], row["dcase_fp"], row["dcase_fn"]) == (1, 1, 0)
 
 
 def test_scores_floor_undefined_and_zero_figures():

@@ -120,12 +120,37 @@ def _check_detect(config: dict) -> None:
             )
         detect_benchmark(config, name)
         if isinstance(run["threshold"], dict):
-            unknown = sorted(set(run["threshold"]) - set(config["corpus"]["labels"]))
-            if unknown:
-                raise config_error(
-                    f"detect.{name}.threshold",
-                    f"{unknown} are not in corpus.labels {config['corpus']['labels']}",
-                )
+            _check_class_thresholds(config, name)
+
+
+def experiment_labels(config: dict, experiment: str) -> list[str]:
+    """The classes an experiment's models detect (noise aside): its dataset's labels, or
+    corpus.labels where the dataset gives none."""
+    dataset = config["datasets"][experiment.split(".")[0]]
+    return list(dataset["labels"] or config["corpus"]["labels"])
+
+
+def _check_class_thresholds(config: dict, name: str) -> None:
+    """A {class: number} threshold gives exactly the classes of the run's models, so that
+    collect_detections (after the GPU scoring) never finds one missing."""
+    run = config["detect"][name]
+    dataset = run["experiment"].split(".")[0]
+    labels = experiment_labels(config, run["experiment"])
+    given = config["datasets"][dataset]["labels"]
+    where = f"datasets.{dataset}.labels" if given else "corpus.labels"
+    unknown = sorted(set(run["threshold"]) - set(labels))
+    missing = [label for label in labels if label not in run["threshold"]]
+    problems = []
+    if unknown:
+        problems.append(f"{unknown} are not in {where} {labels}")
+    if missing:
+        problems.append(f"no threshold for {missing}")
+    if problems:
+        raise config_error(
+            f"detect.{name}.threshold",
+            f"{'; '.join(problems)}; give a number for each class of {run['experiment']} "
+            f"{labels} (or one number for all)",
+        )
 
 
 def detect_benchmark(config: dict, name: str) -> str | None:

@@ -153,3 +153,44 @@ def test_every_check_names_the_key_in_one_format():
 
     assert str(config_error("a.b", "is wrong")) == "invalid config:\n  a.b: is wrong"
     assert str(invalid_config([("a", "x"), ("b", "y")])) == "invalid config:\n  a: x\n  b: y"
+
+
+# --- issue 24: settings that failed late or vaguely, stopped at validation naming the key ---
+
+SEASON = {"recordings": "/data/2024", "experiment": "default.mel64.resnet18"}
+
+
+def _detect(**entry):
+    """An edit that adds detection run `s` (SEASON with `entry`'s keys) to the config."""
+    return lambda c: c.update(detect={"s": {**SEASON, **entry}})
+
+
+@pytest.mark.parametrize(
+    "threshold, message",
+    [
+        ({"hum": 0.5}, "detect.s.threshold: no threshold for ['chirp']"),
+        (
+            {"hum": 0.5, "chirp": 0.5, "owl": 0.2},
+            "detect.s.threshold: ['owl'] are not in corpus.labels ['hum', 'chirp']",
+        ),
+        (
+            {"hum": 0.5, "EATO": 0.5},
+            "['EATO'] are not in corpus.labels ['hum', 'chirp']; no threshold for ['chirp']",
+        ),
+    ],
+)
+def test_class_thresholds_name_the_missing_and_unknown_classes(threshold, message):
+    text = _invalid(_detect(threshold=threshold))
+    assert message in text and "give a number for each class of default.mel64.resnet18" in text
+
+
+def test_class_thresholds_follow_the_dataset_labels():
+    def edit(c):
+        c["datasets"]["default"]["labels"] = ["chirp"]
+        _detect(threshold={"hum": 0.5, "chirp": 0.5})(c)
+
+    assert "['hum'] are not in datasets.default.labels ['chirp']" in _invalid(edit)
+    config = copy.deepcopy(BASE)
+    config["datasets"]["default"]["labels"] = ["chirp"]
+    _detect(threshold={"chirp": 0.5})(config)
+    validate_config(config, SCHEMA)

@@ -52,6 +52,9 @@ def test_deleted_cache_file_is_noticed_at_dag_time(tiny_local_run, tmp_path):
     assert jobs["cache_spectrograms"] == 1 and "prepare_dataset" not in jobs
 
 
+SEASON = {"recordings": "season", "experiment": "default.mel32.tiny_b"}
+
+
 def _dry_run_error(tmp_path, edit) -> str:
     config = copy.deepcopy(TINY_CONFIG)
     edit(config)
@@ -79,6 +82,11 @@ def _dry_run_error(tmp_path, edit) -> str:
         (
             lambda c: c["features"]["mel32"].update(fmin=8000),
             "features.mel32.fmin: 8000 Hz is not below features.mel32.fmax",
+        ),
+        # issue 24: each failed only in a job, or vaguely
+        (
+            lambda c: c.update(detect={"s": {**SEASON, "threshold": {"hum": 0.5}}}),
+            "detect.s.threshold: no threshold for ['chirp']",
         ),
     ],
 )

@@ -267,26 +267,38 @@ def _check_splits(config: dict) -> None:
 
 
 def _check_hops(config: dict) -> None:
-    """Each benchmark's hop_s is a whole number of frames of every spectrogram features it is
-    scored with (for vector front-ends: of their own hop_s)."""
+    """Each window hop is a whole number of frames of every spectrogram features it is
+    scored with (for vector front-ends: of their own hop_s): a benchmark's hop_s with every
+    experiment's features, a detection run's hop_s with its experiment's."""
     used = sorted({features for _, features, _ in experiments(config)})
-    for bench_name, bench in config["benchmarks"].items():
-        for name in used:
-            features = config["features"][name]
-            if is_vector(features):
-                resolved = resolved_features(config["features"], name)
-                hop_key = f"benchmarks.{bench_name}.hop_s"
-                check_hop(resolved, f"features.{name}", bench["hop_s"], hop_key)
-                continue
-            frame_s = features["hop_length"] / features["sample_rate"]
-            if hop_frames(bench["hop_s"], frame_s) is None:
-                nearest = max(1, round(bench["hop_s"] / frame_s)) * frame_s
-                raise config_error(
-                    f"benchmarks.{bench_name}.hop_s",
-                    f"{bench['hop_s']} s is not a whole number of frames of features.{name} "
-                    f"(one frame is hop_length / sample_rate = {frame_s:g} s); use a multiple "
-                    f"of {frame_s:g} s, for example {nearest:g}",
-                )
+    hops = [
+        (f"benchmarks.{name}.hop_s", bench["hop_s"], used)
+        for name, bench in config["benchmarks"].items()
+    ]
+    hops += [
+        (f"detect.{name}.hop_s", run["hop_s"], [run["experiment"].split(".")[1]])
+        for name, run in config["detect"].items()
+    ]
+    for hop_key, hop_s, names in hops:
+        for name in names:
+            _check_hop(config, name, hop_s, hop_key)
+
+
+def _check_hop(config: dict, name: str, hop_s: float, hop_key: str) -> None:
+    features = config["features"][name]
+    if is_vector(features):
+        resolved = resolved_features(config["features"], name)
+        check_hop(resolved, f"features.{name}", hop_s, hop_key)
+        return
+    frame_s = features["hop_length"] / features["sample_rate"]
+    if hop_frames(hop_s, frame_s) is None:
+        nearest = max(1, round(hop_s / frame_s)) * frame_s
+        raise config_error(
+            hop_key,
+            f"{hop_s} s is not a whole number of frames of features.{name} "
+            f"(one frame is hop_length / sample_rate = {frame_s:g} s); use a multiple "
+            f"of {frame_s:g} s, for example {nearest:g}",
+        )
 
 
 def _check_tuning(config: dict) -> None:

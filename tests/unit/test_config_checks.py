@@ -194,3 +194,27 @@ def test_class_thresholds_follow_the_dataset_labels():
     config["datasets"]["default"]["labels"] = ["chirp"]
     _detect(threshold={"chirp": 0.5})(config)
     validate_config(config, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        (
+            {"hop_s": 0.015},
+            "detect.s.hop_s: 0.015 s is not a whole number of frames of features.mel64 "
+            "(one frame is hop_length / sample_rate = 0.01 s); use a multiple of 0.01 s",
+        ),
+        (
+            {"hop_s": 0.05, "experiment": "default.stats.mlp"},
+            "detect.s.hop_s: 0.05 s is not a multiple of features.stats.hop_s (0.1 s)",
+        ),
+    ],
+)
+def test_a_detect_hop_off_the_frame_grid_is_named_like_a_benchmark_hop(entry, message):
+    assert message in _invalid(_detect(**entry))
+
+
+def test_a_detect_hop_is_checked_against_its_own_experiment_only():
+    config = copy.deepcopy(BASE)
+    _detect(hop_s=0.05)(config)  # on mel64's 0.01 s grid; stats (hop 0.1 s) is not scored
+    validate_config(config, SCHEMA)

@@ -88,6 +88,10 @@ def _dry_run_error(tmp_path, edit) -> str:
             lambda c: c.update(detect={"s": {**SEASON, "threshold": {"hum": 0.5}}}),
             "detect.s.threshold: no threshold for ['chirp']",
         ),
+        (
+            lambda c: c.update(detect={"s": {**SEASON, "hop_s": 0.03}}),
+            "detect.s.hop_s: 0.03 s is not a whole number of frames of features.mel32",
+        ),
     ],
 )
 def test_settings_that_would_fail_late_stop_the_dry_run(tmp_path, edit, message):

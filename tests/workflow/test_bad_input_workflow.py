@@ -53,6 +53,7 @@ def test_deleted_cache_file_is_noticed_at_dag_time(tiny_local_run, tmp_path):
 
 
 SEASON = {"recordings": "season", "experiment": "default.mel32.tiny_b"}
+ONNX = {"type": "embedding", "model": "onnx", "window_s": 0.5, "hop_s": 0.1}
 
 
 def _dry_run_error(tmp_path, edit) -> str:
@@ -91,6 +92,10 @@ def _dry_run_error(tmp_path, edit) -> str:
         (
             lambda c: c.update(detect={"s": {**SEASON, "hop_s": 0.03}}),
             "detect.s.hop_s: 0.03 s is not a whole number of frames of features.mel32",
+        ),
+        (
+            lambda c: c["features"].update(loud={**ONNX, "path": "loud.onnx"}),
+            "features.loud.path: loud.onnx is not an ONNX model (no such file)",
         ),
     ],
 )

@@ -16,7 +16,7 @@ import torch
 from sonoflow.common.atomic import atomic_path, write_csv
 from sonoflow.common.tables import read_table
 from sonoflow.corpus.audio import AudioError, Channel, audio_info, load_mono
-from sonoflow.features.registry import build_frontend
+from sonoflow.features.registry import named_frontend
 from sonoflow.features.spectrogram import (
     FeatureFrontend,
     FeatureSettings,
@@ -43,19 +43,21 @@ def build_cache(
     out_dir: str | Path,
     channel: Channel = "mix",
     skip_bad: bool = False,
+    key: str = "features.NAME",
 ) -> pd.DataFrame:
     """Compute and store every recording's spectrogram (or vectors: `settings` may be any
     features config, see registry.build_frontend); write and return the index.
 
     `channel` is "mix" or a 0-based channel index. With `skip_bad`, recordings that cannot
-    be used (corpus.bad_audio: skip) are logged and left out instead of failing.
+    be used (corpus.bad_audio: skip) are logged and left out instead of failing. `key` is
+    the features' config key, named in errors and warnings.
     """
     out_dir = Path(out_dir)
     stems = [p.stem for p in recordings]
     duplicates = sorted({s for s in stems if stems.count(s) > 1})
     if duplicates:
         raise ValueError(f"recordings share a file stem (the cache key): {duplicates}")
-    frontend = build_frontend(settings)
+    frontend = named_frontend(settings, key)
     rows = []
     for path in recordings:
         try:

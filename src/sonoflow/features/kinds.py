@@ -10,6 +10,7 @@ clips and prediction windows index into the cache as into spectrogram frames.
 from __future__ import annotations
 
 from sonoflow.common.schema import config_error
+from sonoflow.features.onnx_file import onnx_file_problem
 from sonoflow.features.registry import kind_of
 
 # The backbone made for vector front-ends; every other backbone takes spectrograms.
@@ -67,6 +68,14 @@ def check_features(section: dict) -> None:
 def _check_file(features: dict, needed: str, key: str) -> None:
     if not features.get(needed):
         raise config_error(f"{key}.{needed}", f"model {features.get('model')} needs a file")
+    if features.get("model") == "onnx":
+        problem = onnx_file_problem(features[needed])
+        if problem:
+            raise config_error(
+                f"{key}.{needed}",
+                f"{features[needed]} is not an ONNX model ({problem}); give the .onnx file "
+                "the model was exported to",
+            )
 
 
 def _check_whole_samples(features: dict, key: str) -> None:

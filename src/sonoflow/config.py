@@ -305,6 +305,8 @@ def _check_tuning(config: dict) -> None:
     from sonoflow.tuning.space import (  # free of optuna, like this module
         CENTRED,
         FIXED,
+        configured_value,
+        search_space,
         space_rules,
     )
     from sonoflow.tuning.study import (
@@ -331,6 +333,16 @@ def _check_tuning(config: dict) -> None:
     for model in sorted({ids[name][2] for name in tuned}):
         for key in unknown_params(config["models"][model], rules):
             raise config_error(f"tuning.{where}.{key}", f"not a key of models.{model}")
+        if choice == CENTRED and not search_space(config["models"][model], tuning):
+            values = ", ".join(
+                f"{key}: {configured_value(config['models'][model], key)!r}" for key in rules
+            )
+            raise config_error(
+                "tuning.centred_space",
+                f"centres nothing for models.{model} ({values} cannot be centred), so every "
+                "trial would train the configured values; add a key whose configured value "
+                "can be centred, or set tuning.search_space to fixed or a mapping",
+            )
 
 
 # The checks the schema cannot make, in the order validate_config runs them: each takes the

@@ -218,3 +218,33 @@ def test_a_detect_hop_is_checked_against_its_own_experiment_only():
     config = copy.deepcopy(BASE)
     _detect(hop_s=0.05)(config)  # on mel64's 0.01 s grid; stats (hop 0.1 s) is not scored
     validate_config(config, SCHEMA)
+
+
+def _centred(space, **model):
+    def edit(c):
+        c["tuning"] = {"enabled": ["default.mel64.resnet18"], "centred_space": space}
+        c["models"]["resnet18"].update(model)
+
+    return edit
+
+
+def test_a_centred_space_that_centres_nothing_is_named():
+    """Trials ran `with {}`: the configured values, again and again (issue 24)."""
+    message = _invalid(_centred({"lr": {"factor": 10}}, lr="auto"))
+    assert "tuning.centred_space: centres nothing for models.resnet18 (lr: 'auto' cannot" in message
+    assert "set tuning.search_space to fixed or a mapping" in message
+    space = {"lr": {"factor": 10}, "weight_decay": {"factor": 10}}
+    message = _invalid(_centred(space, lr="auto", weight_decay=0.0))
+    assert "(lr: 'auto', weight_decay: 0.0 cannot be centred)" in message
+
+
+def test_a_centred_space_that_centres_one_key_passes():
+    config = copy.deepcopy(BASE)
+    _centred({"lr": {"factor": 10}, "weight_decay": {"factor": 10}}, lr="auto", weight_decay=1e-4)(
+        config
+    )
+    validate_config(config, SCHEMA)
+    config = copy.deepcopy(BASE)
+    _centred({"lr": {"factor": 10}}, lr="auto")(config)
+    config["tuning"]["enabled"] = False  # nothing tuned, nothing to centre
+    validate_config(config, SCHEMA)

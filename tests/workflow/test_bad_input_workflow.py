@@ -97,6 +97,18 @@ def _dry_run_error(tmp_path, edit) -> str:
             lambda c: c["features"].update(loud={**ONNX, "path": "loud.onnx"}),
             "features.loud.path: loud.onnx is not an ONNX model (no such file)",
         ),
+        (
+            lambda c: (
+                c.update(
+                    tuning={
+                        "enabled": ["default.mel32.tiny"],
+                        "centred_space": {"lr": {"factor": 2}},
+                    }
+                )
+                or c["models"]["tiny"].update(lr="auto")
+            ),
+            "tuning.centred_space: centres nothing for models.tiny",
+        ),
     ],
 )
 def test_settings_that_would_fail_late_stop_the_dry_run(tmp_path, edit, message):

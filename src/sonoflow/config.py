@@ -363,6 +363,29 @@ CHECKS = (
 )
 
 
+def export_refusal(config: dict, experiment: str) -> tuple[str, str] | None:
+    """(config key, why) when export_model cannot export an experiment's ensemble (the
+    conditions of detection.export.export_ensemble, read from the config, so that the dry
+    run refuses it rather than the job after training), else None."""
+    _, features, model = experiment.split(".")
+    if model not in config["models"] or features not in config["features"]:
+        return None  # not an experiment of this config: nothing to export from it
+    fusion = config["models"][model]["metadata"]["fusion"]
+    if fusion != "none":
+        return (
+            f"models.{model}.metadata.fusion",
+            f"is {fusion!r}: experiment {experiment} cannot be exported, its models need "
+            "per-recording metadata besides audio (export an experiment without fusion)",
+        )
+    if is_vector(config["features"][features]):
+        return (
+            f"features.{features}.type",
+            f"is {config['features'][features]['type']!r}: experiment {experiment} cannot be "
+            "exported, only spectrogram front-ends are (TorchScript cannot trace the others)",
+        )
+    return None
+
+
 def experiments(config: dict) -> list[tuple[str, str, str]]:
     """(dataset, features, model) triples the config asks for."""
     if config["experiments"] == "all":

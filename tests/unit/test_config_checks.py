@@ -248,3 +248,18 @@ def test_a_centred_space_that_centres_one_key_passes():
     _centred({"lr": {"factor": 10}}, lr="auto")(config)
     config["tuning"]["enabled"] = False  # nothing tuned, nothing to centre
     validate_config(config, SCHEMA)
+
+
+def test_exports_that_export_model_would_refuse_are_named_from_the_config():
+    from sonoflow.config import export_refusal
+
+    config = copy.deepcopy(BASE)
+    config["models"]["band_mlp"]["metadata"] = {"fusion": "gate"}
+    validate_config(config, SCHEMA)  # trains and predicts: only its export is refused
+    key, why = export_refusal(config, "default.mel64.band_mlp")
+    assert key == "models.band_mlp.metadata.fusion"
+    assert why.startswith("is 'gate': experiment default.mel64.band_mlp cannot be exported")
+    key, why = export_refusal(config, "default.stats.mlp")
+    assert key == "features.stats.type" and "only spectrogram front-ends are" in why
+    assert export_refusal(config, "default.mel64.resnet18") is None
+    assert export_refusal(config, "default.mel64.nope") is None

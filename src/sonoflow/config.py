@@ -345,6 +345,29 @@ def _check_tuning(config: dict) -> None:
             )
 
 
+def _check_quality_regexes(config: dict) -> None:
+    """corpus.quality_regex and each benchmark's compile and have a group `quality` (the
+    grade); prepare_dataset met a bad one only as a raw re.error or KeyError."""
+    places = [("corpus.quality_regex", config["corpus"]["quality_regex"])]
+    places += [
+        (f"benchmarks.{name}.quality_regex", bench["quality_regex"])
+        for name, bench in config["benchmarks"].items()
+    ]
+    for key, pattern in places:
+        if not pattern:
+            continue
+        try:
+            groups = re.compile(pattern).groupindex
+        except re.error as err:
+            raise config_error(key, f"{pattern!r} is not a regular expression ({err})") from None
+        if "quality" not in groups:
+            raise config_error(
+                key,
+                f"{pattern!r} has no group `quality` for the grade; name it (?P<quality>...), "
+                r"for example ^(?P<label>.+?)_?Q(?P<quality>[1-4])$",
+            )
+
+
 # The checks the schema cannot make, in the order validate_config runs them: each takes the
 # config with defaults filled and raises ConfigError (through config_error) naming the key.
 CHECKS = (
@@ -360,6 +383,7 @@ CHECKS = (
     _check_frequency_ranges,
     _check_splits,
     _check_hops,
+    _check_quality_regexes,
 )
 
 

@@ -263,3 +263,27 @@ def test_exports_that_export_model_would_refuse_are_named_from_the_config():
     assert key == "features.stats.type" and "only spectrogram front-ends are" in why
     assert export_refusal(config, "default.mel64.resnet18") is None
     assert export_refusal(config, "default.mel64.nope") is None
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda c: c["corpus"].update(quality_regex="^(?P<label>.+_Q(?P<quality>[1-4])$"),
+            "corpus.quality_regex: '^(?P<label>.+_Q(?P<quality>[1-4])$' is not a regular "
+            "expression (missing ), unterminated subpattern at position 1)",
+        ),
+        (
+            lambda c: c["benchmarks"]["demo"].update(quality_regex="_Q([1-4])$"),
+            "benchmarks.demo.quality_regex: '_Q([1-4])$' has no group `quality` for the grade",
+        ),
+    ],
+)
+def test_a_bad_quality_regex_is_named_at_validation(edit, message):
+    assert message in _invalid(edit)
+
+
+def test_a_quality_regex_with_its_groups_passes():
+    config = copy.deepcopy(BASE)
+    config["corpus"]["quality_regex"] = r"^(?P<label>.+?)_?Q(?P<quality>[1-4])$"
+    validate_config(config, SCHEMA)

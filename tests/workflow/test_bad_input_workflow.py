@@ -109,6 +109,10 @@ def _dry_run_error(tmp_path, edit) -> str:
             ),
             "tuning.centred_space: centres nothing for models.tiny",
         ),
+        (
+            lambda c: c.setdefault("corpus", {}).update(quality_regex="_Q(?P<quality>[1-4]$"),
+            "corpus.quality_regex: '_Q(?P<quality>[1-4]$' is not a regular expression",
+        ),
     ],
 )
 def test_settings_that_would_fail_late_stop_the_dry_run(tmp_path, edit, message):

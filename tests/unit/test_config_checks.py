@@ -287,3 +287,16 @@ def test_a_quality_regex_with_its_groups_passes():
     config = copy.deepcopy(BASE)
     config["corpus"]["quality_regex"] = r"^(?P<label>.+?)_?Q(?P<quality>[1-4])$"
     validate_config(config, SCHEMA)
+
+
+def test_an_fft_longer_than_the_window_is_named_with_both_keys():
+    message = _invalid(lambda c: c["features"]["mel64"].update(window_s=0.02, n_fft=512))
+    assert (
+        "features.mel64.n_fft: 512 samples is longer than features.mel64.window_s 0.02 s "
+        "(320 samples at 16000 Hz); lower n_fft to at most 320 or raise window_s to at least "
+        "0.032 s"
+    ) in message
+    config = copy.deepcopy(BASE)
+    config["features"]["mel64"].update(window_s=0.032, n_fft=512)  # exactly one frame
+    config["benchmarks"]["demo"]["hop_s"] = 0.1
+    validate_config(config, SCHEMA)

@@ -113,6 +113,10 @@ def _dry_run_error(tmp_path, edit) -> str:
             lambda c: c.setdefault("corpus", {}).update(quality_regex="_Q(?P<quality>[1-4]$"),
             "corpus.quality_regex: '_Q(?P<quality>[1-4]$' is not a regular expression",
         ),
+        (
+            lambda c: c["features"]["mel32"].update(window_s=0.02),
+            "features.mel32.n_fft: 512 samples is longer than features.mel32.window_s 0.02 s",
+        ),
     ],
 )
 def test_settings_that_would_fail_late_stop_the_dry_run(tmp_path, edit, message):

@@ -120,12 +120,37 @@ def _check_detect(config: dict) -> None:
             )
         detect_benchmark(config, name)
         if isinstance(run["threshold"], dict):
-            unknown = sorted(set(run["threshold"]) - set(config["corpus"]["labels"]))
-            if unknown:
-                raise config_error(
-                    f"detect.{name}.threshold",
-                    f"{unknown} are not in corpus.labels {config['corpus']['labels']}",
-                )
+            _check_class_thresholds(config, name)
+
+
+def experiment_labels(config: dict, experiment: str) -> list[str]:
+    """The classes an experiment's models detect (noise aside): its dataset's labels, or
+    corpus.labels where the dataset gives none."""
+    dataset = config["datasets"][experiment.split(".")[0]]
+    return list(dataset["labels"] or config["corpus"]["labels"])
+
+
+def _check_class_thresholds(config: dict, name: str) -> None:
+    """A {class: number} threshold gives exactly the classes of the run's models, so that
+    collect_detections (after the GPU scoring) never finds one missing."""
+    run = config["detect"][name]
+    dataset = run["experiment"].split(".")[0]
+    labels = experiment_labels(config, run["experiment"])
+    given = config["datasets"][dataset]["labels"]
+    where = f"datasets.{dataset}.labels" if given else "corpus.labels"
+    unknown = sorted(set(run["threshold"]) - set(labels))
+    missing = [label for label in labels if label not in run["threshold"]]
+    problems = []
+    if unknown:
+        problems.append(f"{unknown} are not in {where} {labels}")
+    if missing:
+        problems.append(f"no threshold for {missing}")
+    if problems:
+        raise config_error(
+            f"detect.{name}.threshold",
+            f"{'; '.join(problems)}; give a number for each class of {run['experiment']} "
+            f"{labels} (or one number for all)",
+        )
 
 
 def detect_benchmark(config: dict, name: str) -> str | None:
@@ -242,32 +267,46 @@ def _check_splits(config: dict) -> None:
 
 
 def _check_hops(config: dict) -> None:
-    """Each benchmark's hop_s is a whole number of frames of every spectrogram features it is
-    scored with (for vector front-ends: of their own hop_s)."""
+    """Each window hop is a whole number of frames of every spectrogram features it is
+    scored with (for vector front-ends: of their own hop_s): a benchmark's hop_s with every
+    experiment's features, a detection run's hop_s with its experiment's."""
     used = sorted({features for _, features, _ in experiments(config)})
-    for bench_name, bench in config["benchmarks"].items():
-        for name in used:
-            features = config["features"][name]
-            if is_vector(features):
-                resolved = resolved_features(config["features"], name)
-                hop_key = f"benchmarks.{bench_name}.hop_s"
-                check_hop(resolved, f"features.{name}", bench["hop_s"], hop_key)
-                continue
-            frame_s = features["hop_length"] / features["sample_rate"]
-            if hop_frames(bench["hop_s"], frame_s) is None:
-                nearest = max(1, round(bench["hop_s"] / frame_s)) * frame_s
-                raise config_error(
-                    f"benchmarks.{bench_name}.hop_s",
-                    f"{bench['hop_s']} s is not a whole number of frames of features.{name} "
-                    f"(one frame is hop_length / sample_rate = {frame_s:g} s); use a multiple "
-                    f"of {frame_s:g} s, for example {nearest:g}",
-                )
+    hops = [
+        (f"benchmarks.{name}.hop_s", bench["hop_s"], used)
+        for name, bench in config["benchmarks"].items()
+    ]
+    hops += [
+        (f"detect.{name}.hop_s", run["hop_s"], [run["experiment"].split(".")[1]])
+        for name, run in config["detect"].items()
+    ]
+    for hop_key, hop_s, names in hops:
+        for name in names:
+            _check_hop(config, name, hop_s, hop_key)
+
+
+def _check_hop(config: dict, name: str, hop_s: float, hop_key: str) -> None:
+    features = config["features"][name]
+    if is_vector(features):
+        resolved = resolved_features(config["features"], name)
+        check_hop(resolved, f"features.{name}", hop_s, hop_key)
+        return
+    frame_s = features["hop_length"] / features["sample_rate"]
+    if hop_frames(hop_s, frame_s) is None:
+        nearest = max(1, round(hop_s / frame_s)) * frame_s
+        raise config_error(
+            hop_key,
+            f"{hop_s} s is not a whole number of frames of features.{name} "
+            f"(one frame is hop_length / sample_rate = {frame_s:g} s); use a multiple "
+            f"of {frame_s:g} s, for example {nearest:g}",
+        )
 
 
 def _check_tuning(config: dict) -> None:
     from sonoflow.tuning.space import (  # free of optuna, like this module
         CENTRED,
         FIXED,
+        configured_value,
+        search_space,
         space_rules,
     )
     from sonoflow.tuning.study import (
@@ -294,6 +333,39 @@ def _check_tuning(config: dict) -> None:
     for model in sorted({ids[name][2] for name in tuned}):
         for key in unknown_params(config["models"][model], rules):
             raise config_error(f"tuning.{where}.{key}", f"not a key of models.{model}")
+        if choice == CENTRED and not search_space(config["models"][model], tuning):
+            values = ", ".join(
+                f"{key}: {configured_value(config['models'][model], key)!r}" for key in rules
+            )
+            raise config_error(
+                "tuning.centred_space",
+                f"centres nothing for models.{model} ({values} cannot be centred), so every "
+                "trial would train the configured values; add a key whose configured value "
+                "can be centred, or set tuning.search_space to fixed or a mapping",
+            )
+
+
+def _check_quality_regexes(config: dict) -> None:
+    """corpus.quality_regex and each benchmark's compile and have a group `quality` (the
+    grade); prepare_dataset met a bad one only as a raw re.error or KeyError."""
+    places = [("corpus.quality_regex", config["corpus"]["quality_regex"])]
+    places += [
+        (f"benchmarks.{name}.quality_regex", bench["quality_regex"])
+        for name, bench in config["benchmarks"].items()
+    ]
+    for key, pattern in places:
+        if not pattern:
+            continue
+        try:
+            groups = re.compile(pattern).groupindex
+        except re.error as err:
+            raise config_error(key, f"{pattern!r} is not a regular expression ({err})") from None
+        if "quality" not in groups:
+            raise config_error(
+                key,
+                f"{pattern!r} has no group `quality` for the grade; name it (?P<quality>...), "
+                r"for example ^(?P<label>.+?)_?Q(?P<quality>[1-4])$",
+            )
 
 
 # The checks the schema cannot make, in the order validate_config runs them: each takes the
@@ -311,7 +383,31 @@ CHECKS = (
     _check_frequency_ranges,
     _check_splits,
     _check_hops,
+    _check_quality_regexes,
 )
+
+
+def export_refusal(config: dict, experiment: str) -> tuple[str, str] | None:
+    """(config key, why) when export_model cannot export an experiment's ensemble (the
+    conditions of detection.export.export_ensemble, read from the config, so that the dry
+    run refuses it rather than the job after training), else None."""
+    _, features, model = experiment.split(".")
+    if model not in config["models"] or features not in config["features"]:
+        return None  # not an experiment of this config: nothing to export from it
+    fusion = config["models"][model]["metadata"]["fusion"]
+    if fusion != "none":
+        return (
+            f"models.{model}.metadata.fusion",
+            f"is {fusion!r}: experiment {experiment} cannot be exported, its models need "
+            "per-recording metadata besides audio (export an experiment without fusion)",
+        )
+    if is_vector(config["features"][features]):
+        return (
+            f"features.{features}.type",
+            f"is {config['features'][features]['type']!r}: experiment {experiment} cannot be "
+            "exported, only spectrogram front-ends are (TorchScript cannot trace the others)",
+        )
+    return None
 
 
 def experiments(config: dict) -> list[tuple[str, str, str]]:

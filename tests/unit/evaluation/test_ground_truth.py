@@ -159,16 +159,27 @@ def test_repeated_selection_number_keeps_every_distinct_call(tmp_path, audio):
         "1\tWaveform 1\t1.0\t2.0\thum\n"
         "1\tSpectrogram 1\t5.0\t6.0\thum\n"
         "2\tSpectrogram 1\t5.0\t6.0\tchirp\n"
-        "2\tSpectrogram 1\t5.0\t6.0\thum\n"
+        "2\tSpectrogram 1\t5.0\t6.5\thum\n"
     )
     write_raven(tmp_path / "raven/b.txt", [])
     truth = _truth(tmp_path, tmp_path / "raven").annotations
-    assert truth[["start_s", "label"]].values.tolist() == [
-        [1.0, "hum"],
-        [5.0, "hum"],
-        [5.0, "chirp"],
-        [5.0, "hum"],
+    assert truth[["start_s", "end_s", "label"]].values.tolist() == [
+        [1.0, 2.0, "hum"],
+        [5.0, 6.0, "hum"],
+        [5.0, 6.0, "chirp"],
+        [5.0, 6.5, "hum"],
     ]
+
+
+def test_a_repeated_reference_names_its_lines(tmp_path, audio):
+    """The same call twice in the ground truth could only ever be matched once (one
+    detection per reference): named with both lines, or the repeat skipped by the policy."""
+    path = write_raven(tmp_path / "raven/a.txt", [(1, 2, "hum"), (1, 2, "hum")])
+    write_raven(tmp_path / "raven/b.txt", [])
+    text = _raised(tmp_path, tmp_path / "raven")
+    assert f"{path}, line 3  repeated annotation:" in text and "as on line 2;" in text
+    truth = _truth(tmp_path, tmp_path / "raven", bad_annotations="skip").annotations
+    assert truth["row"].tolist() == [2]
 
 
 def test_quality_follows_the_corpus_policy(shared_data, tmp_path):

@@ -78,8 +78,7 @@ def read_annotations(
     """Every usable annotation (ANNOTATION_COLUMNS), and the recordings that a file or a row
     annotates (a per-recording file without rows says: no calls); problems are collected.
 
-    Rows with bad times, unknown recordings, bad quality, or that repeat an earlier row's
-    recording, times and label follow `corpus.bad_annotations`;
+    Rows with bad times, unknown recordings or bad quality follow `corpus.bad_annotations`;
     rows with an empty label are dropped. Times are checked against recording lengths later.
     """
     fmt, policy = corpus["annotation_format"], corpus["bad_annotations"]
@@ -127,14 +126,13 @@ def read_annotations(
     table = _validated(table, known, corpus, problems)
     table = table[ANNOTATION_COLUMNS]
     table = table[~table["file"].isin(matcher.second_claims())]
-    table = _without_repeats(table.reset_index(drop=True), corpus["bad_annotations"], problems)
     return table.reset_index(drop=True), with_file
 
 
 REPEAT_KEY = ["recording", "start_s", "end_s", "label"]  # what makes two rows one clip
 
 
-def _without_repeats(table: pd.DataFrame, policy: str, problems: Problems) -> pd.DataFrame:
+def without_repeats(table: pd.DataFrame, policy: str, problems: Problems) -> pd.DataFrame:
     """Rows that repeat an earlier row's recording, times and label (the same call twice,
     which would be one clip twice) are reported with the line they repeat, by
     `bad_annotations`; with `skip` the first of them is kept."""

@@ -28,7 +28,7 @@ from sonoflow.corpus.problems import CorpusError, Problems
 # Reader settings a benchmark may set itself; `null` takes the corpus's (the demo's tables:
 # the schema's corpus defaults). Policies not set in the benchmark are the corpus's.
 READER_KEYS = ("annotation_format", "label_column", "quality_column", "quality_regex")
-POLICY_KEYS = ("bad_annotations", "bad_audio")
+POLICY_KEYS = ("bad_annotations", "bad_audio", "label_match")
 
 
 def ground_truth_settings(name: str, benchmark: dict, corpus: dict) -> dict:

@@ -221,6 +221,15 @@ def _check_labels(config: dict) -> None:
         repeated = sorted({label for label in labels if labels.count(label) > 1})
         if repeated:
             raise config_error(key, f"{repeated} appear more than once; list each label once")
+        if key == "corpus.labels" and "case_insensitive" in _label_matches(config):
+            folded = [label.casefold() for label in labels]
+            alike = sorted({label for label in labels if folded.count(label.casefold()) > 1})
+            if alike:
+                raise config_error(
+                    key,
+                    f"{alike} differ only by case, which label_match: case_insensitive "
+                    "cannot tell apart; rename one, or use label_match: exact",
+                )
         clash = [label for label in labels if label.lower() == NOISE]
         if clash:
             raise config_error(
@@ -228,6 +237,12 @@ def _check_labels(config: dict) -> None:
                 f"{clash[0]!r} is the name of the class of mined noise clips; rename the "
                 "label (for example in the annotations, or leave it out: noise is mined anyway)",
             )
+
+
+def _label_matches(config: dict) -> set[str]:
+    """The label_match policies in use: the corpus's and each benchmark's own."""
+    own = {b.get("label_match") for b in config["benchmarks"].values()}
+    return {config["corpus"]["label_match"], *own} - {None}
 
 
 def _check_frequency_ranges(config: dict) -> None:

@@ -54,8 +54,8 @@ def build_review(
     write_text(out / "sample.csv", text)
     write_json(out / "design.json", asdict(design))
     band = frequency_band(read_scores_meta(shard_scores[0])["features"])
+    (out / "tables").mkdir(parents=True, exist_ok=True)  # also for an empty sample
     write_tables(sample, root, band, out / "tables")
-    (out / "tables").mkdir(parents=True, exist_ok=True)
     write_clips(sample, root, out / "clips", float(entry["padding_s"]), channel)
     write_text(out / "index.html", review_page(name, text, labels_of(shard_scores[0])))
     return sample

@@ -2,7 +2,7 @@
 system (no server). It shows each clip's spectrogram (clips/<id>.png) and an audio player
 (clips/<id>.wav); yes / no / unsure by button or key (y, n, u; then the next clip), arrows
 move, space plays; a select corrects the class of a multi-class detection. Verdicts are
-kept in the browser's localStorage (per review name), so a reload or a later visit goes on
+kept in the browser's localStorage (per page file), so a reload or a later visit goes on
 where it stopped; Export downloads the filled sample.csv (same columns and values, with
 `verdict` and `corrected_class` filled) for the verdict folder.
 """
@@ -62,7 +62,8 @@ plays; verdicts stay in this browser until you export</span>
 <script>
 "use strict";
 const SAMPLE = JSON.parse(document.getElementById("sample").textContent);
-const KEY = "sonoflow-review:" + SAMPLE.name;
+// per page file: two projects' reviews of the same name never share verdicts
+const KEY = "sonoflow-review:" + location.pathname;
 const COL = Object.fromEntries(SAMPLE.columns.map((c, i) => [c, i]));
 const state = JSON.parse(localStorage.getItem(KEY) || "{}");
 let current = 0;

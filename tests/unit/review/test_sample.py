@@ -191,3 +191,10 @@ def test_spreads_and_misses_read_shards(tmp_path):
     spread, misses = spreads_and_misses(detections, [path], {"hum": 0.5}, misses=1)
     assert spread["fold_spread"].iloc[0] == pytest.approx(0.3)  # windows centred at 1.0, 1.5
     assert list(misses["score"]) == [0.3] and misses["path"].iloc[0] == "siteA/r1.wav"
+
+
+def test_a_run_without_detections_gives_an_empty_sample():
+    empty = season().iloc[:0]
+    for strategy in ("stratified", "uncertain"):
+        sample, design = draw_sample(empty, THRESHOLDS, SampleSettings(strategy=strategy))
+        assert sample.empty and list(sample.columns) == COLUMNS and design.cells == []

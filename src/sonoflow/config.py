@@ -153,6 +153,39 @@ def _check_class_thresholds(config: dict, name: str) -> None:
         )
 
 
+def _check_review(config: dict) -> None:
+    """A review names a detect run; fixed bin edges increase; misses go with `uncertain`;
+    the verdict folder lies outside results/ (which the workflow owns)."""
+    for name, review in config["review"].items():
+        key = f"review.{name}"
+        if review["detect"] not in config["detect"]:
+            raise config_error(
+                f"{key}.detect",
+                f"{review['detect']!r} is not one of the detect runs {sorted(config['detect'])}",
+            )
+        edges = review["bins"]
+        if isinstance(edges, list) and any(b <= a for a, b in zip(edges, edges[1:])):
+            raise config_error(f"{key}.bins", f"{edges}: bin edges must increase")
+        if review["include_misses"] and review["strategy"] != "uncertain":
+            raise config_error(
+                f"{key}.include_misses",
+                "likely misses are drawn with strategy `uncertain` only; set it to 0 or use "
+                "`uncertain` (a stratified sample estimates precision of detections)",
+            )
+        folder = Path(review_verdicts(config, name))
+        if folder.parts[:1] == ("results",):
+            raise config_error(
+                f"{key}.verdicts",
+                f"{folder} is under results/, which the workflow owns and may delete; "
+                "keep verdicts elsewhere (the default is verdicts/NAME)",
+            )
+
+
+def review_verdicts(config: dict, name: str) -> str:
+    """The folder a review's verdicts are saved to: `verdicts`, or verdicts/NAME."""
+    return config["review"][name]["verdicts"] or f"verdicts/{name}"
+
+
 def detect_benchmark(config: dict, name: str) -> str | None:
     """The benchmark whose threshold sweep a detection run's `best` threshold reads."""
     run = config["detect"][name]
@@ -394,6 +427,7 @@ CHECKS = (
     _check_benchmark_folds,
     _check_tuning,
     _check_detect,
+    _check_review,
     _check_labels,
     _check_frequency_ranges,
     _check_splits,

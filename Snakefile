@@ -3,6 +3,7 @@ import os
 from snakemake.utils import min_version
 
 from sonoflow.common.schema import read_config_file
+from sonoflow.common.signals import forward_sigint_to_children
 from sonoflow.config import validate_config
 
 min_version("9.0")
@@ -22,6 +23,10 @@ validate_config(config, workflow.source_path("workflow/schemas/config.schema.yam
 # Set, not read: the conda env's post-deploy script installs sonoflow's library from this
 # folder, wherever Snakemake runs (for a module, the working directory is the other workflow's).
 os.environ.update(SONOFLOW_SOURCE=str(workflow.current_basedir))
+# SIGINT to this process alone reaches local jobs as SIGTERM, so that a training fold stops
+# and keeps its checkpoint (src/sonoflow/common/signals.py); cluster jobs Snakemake cancels.
+if workflow.is_main_process:
+    forward_sigint_to_children(only_if=lambda: workflow.local_exec)
 
 
 report: "workflow/report/workflow.rst"
@@ -35,6 +40,7 @@ include: "workflow/rules/functions/detect.smk"
 include: "workflow/rules/functions/evaluate.smk"
 include: "workflow/rules/functions/export.smk"
 include: "workflow/rules/functions/predict.smk"
+include: "workflow/rules/functions/review.smk"
 include: "workflow/rules/functions/summarize.smk"
 include: "workflow/rules/functions/train.smk"
 include: "workflow/rules/functions/tune.smk"
@@ -49,6 +55,7 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/summarize.smk"
 include: "workflow/rules/detect.smk"
 include: "workflow/rules/export.smk"
+include: "workflow/rules/review.smk"
 include: "workflow/rules/check_gpu.smk"
 
 
@@ -58,3 +65,4 @@ rule all:
         summary_outputs(),
         dataset_outputs(),
         detect_outputs(),
+        review_outputs(),

@@ -120,12 +120,70 @@ def _check_detect(config: dict) -> None:
             )
         detect_benchmark(config, name)
         if isinstance(run["threshold"], dict):
-            unknown = sorted(set(run["threshold"]) - set(config["corpus"]["labels"]))
-            if unknown:
-                raise config_error(
-                    f"detect.{name}.threshold",
-                    f"{unknown} are not in corpus.labels {config['corpus']['labels']}",
-                )
+            _check_class_thresholds(config, name)
+
+
+def experiment_labels(config: dict, experiment: str) -> list[str]:
+    """The classes an experiment's models detect (noise aside): its dataset's labels, or
+    corpus.labels where the dataset gives none."""
+    dataset = config["datasets"][experiment.split(".")[0]]
+    return list(dataset["labels"] or config["corpus"]["labels"])
+
+
+def _check_class_thresholds(config: dict, name: str) -> None:
+    """A {class: number} threshold gives exactly the classes of the run's models, so that
+    collect_detections (after the GPU scoring) never finds one missing."""
+    run = config["detect"][name]
+    dataset = run["experiment"].split(".")[0]
+    labels = experiment_labels(config, run["experiment"])
+    given = config["datasets"][dataset]["labels"]
+    where = f"datasets.{dataset}.labels" if given else "corpus.labels"
+    unknown = sorted(set(run["threshold"]) - set(labels))
+    missing = [label for label in labels if label not in run["threshold"]]
+    problems = []
+    if unknown:
+        problems.append(f"{unknown} are not in {where} {labels}")
+    if missing:
+        problems.append(f"no threshold for {missing}")
+    if problems:
+        raise config_error(
+            f"detect.{name}.threshold",
+            f"{'; '.join(problems)}; give a number for each class of {run['experiment']} "
+            f"{labels} (or one number for all)",
+        )
+
+
+def _check_review(config: dict) -> None:
+    """A review names a detect run; fixed bin edges increase; misses go with `uncertain`;
+    the verdict folder lies outside results/ (which the workflow owns)."""
+    for name, review in config["review"].items():
+        key = f"review.{name}"
+        if review["detect"] not in config["detect"]:
+            raise config_error(
+                f"{key}.detect",
+                f"{review['detect']!r} is not one of the detect runs {sorted(config['detect'])}",
+            )
+        edges = review["bins"]
+        if isinstance(edges, list) and any(b <= a for a, b in zip(edges, edges[1:])):
+            raise config_error(f"{key}.bins", f"{edges}: bin edges must increase")
+        if review["include_misses"] and review["strategy"] != "uncertain":
+            raise config_error(
+                f"{key}.include_misses",
+                "likely misses are drawn with strategy `uncertain` only; set it to 0 or use "
+                "`uncertain` (a stratified sample estimates precision of detections)",
+            )
+        folder = Path(review_verdicts(config, name))
+        if folder.parts[:1] == ("results",):
+            raise config_error(
+                f"{key}.verdicts",
+                f"{folder} is under results/, which the workflow owns and may delete; "
+                "keep verdicts elsewhere (the default is verdicts/NAME)",
+            )
+
+
+def review_verdicts(config: dict, name: str) -> str:
+    """The folder a review's verdicts are saved to: `verdicts`, or verdicts/NAME."""
+    return config["review"][name]["verdicts"] or f"verdicts/{name}"
 
 
 def detect_benchmark(config: dict, name: str) -> str | None:
@@ -196,6 +254,15 @@ def _check_labels(config: dict) -> None:
         repeated = sorted({label for label in labels if labels.count(label) > 1})
         if repeated:
             raise config_error(key, f"{repeated} appear more than once; list each label once")
+        if key == "corpus.labels" and "case_insensitive" in _label_matches(config):
+            folded = [label.casefold() for label in labels]
+            alike = sorted({label for label in labels if folded.count(label.casefold()) > 1})
+            if alike:
+                raise config_error(
+                    key,
+                    f"{alike} differ only by case, which label_match: case_insensitive "
+                    "cannot tell apart; rename one, or use label_match: exact",
+                )
         clash = [label for label in labels if label.lower() == NOISE]
         if clash:
             raise config_error(
@@ -203,6 +270,12 @@ def _check_labels(config: dict) -> None:
                 f"{clash[0]!r} is the name of the class of mined noise clips; rename the "
                 "label (for example in the annotations, or leave it out: noise is mined anyway)",
             )
+
+
+def _label_matches(config: dict) -> set[str]:
+    """The label_match policies in use: the corpus's and each benchmark's own."""
+    own = {b.get("label_match") for b in config["benchmarks"].values()}
+    return {config["corpus"]["label_match"], *own} - {None}
 
 
 def _check_frequency_ranges(config: dict) -> None:
@@ -242,32 +315,46 @@ def _check_splits(config: dict) -> None:
 
 
 def _check_hops(config: dict) -> None:
-    """Each benchmark's hop_s is a whole number of frames of every spectrogram features it is
-    scored with (for vector front-ends: of their own hop_s)."""
+    """Each window hop is a whole number of frames of every spectrogram features it is
+    scored with (for vector front-ends: of their own hop_s): a benchmark's hop_s with every
+    experiment's features, a detection run's hop_s with its experiment's."""
     used = sorted({features for _, features, _ in experiments(config)})
-    for bench_name, bench in config["benchmarks"].items():
-        for name in used:
-            features = config["features"][name]
-            if is_vector(features):
-                resolved = resolved_features(config["features"], name)
-                hop_key = f"benchmarks.{bench_name}.hop_s"
-                check_hop(resolved, f"features.{name}", bench["hop_s"], hop_key)
-                continue
-            frame_s = features["hop_length"] / features["sample_rate"]
-            if hop_frames(bench["hop_s"], frame_s) is None:
-                nearest = max(1, round(bench["hop_s"] / frame_s)) * frame_s
-                raise config_error(
-                    f"benchmarks.{bench_name}.hop_s",
-                    f"{bench['hop_s']} s is not a whole number of frames of features.{name} "
-                    f"(one frame is hop_length / sample_rate = {frame_s:g} s); use a multiple "
-                    f"of {frame_s:g} s, for example {nearest:g}",
-                )
+    hops = [
+        (f"benchmarks.{name}.hop_s", bench["hop_s"], used)
+        for name, bench in config["benchmarks"].items()
+    ]
+    hops += [
+        (f"detect.{name}.hop_s", run["hop_s"], [run["experiment"].split(".")[1]])
+        for name, run in config["detect"].items()
+    ]
+    for hop_key, hop_s, names in hops:
+        for name in names:
+            _check_hop(config, name, hop_s, hop_key)
+
+
+def _check_hop(config: dict, name: str, hop_s: float, hop_key: str) -> None:
+    features = config["features"][name]
+    if is_vector(features):
+        resolved = resolved_features(config["features"], name)
+        check_hop(resolved, f"features.{name}", hop_s, hop_key)
+        return
+    frame_s = features["hop_length"] / features["sample_rate"]
+    if hop_frames(hop_s, frame_s) is None:
+        nearest = max(1, round(hop_s / frame_s)) * frame_s
+        raise config_error(
+            hop_key,
+            f"{hop_s} s is not a whole number of frames of features.{name} "
+            f"(one frame is hop_length / sample_rate = {frame_s:g} s); use a multiple "
+            f"of {frame_s:g} s, for example {nearest:g}",
+        )
 
 
 def _check_tuning(config: dict) -> None:
     from sonoflow.tuning.space import (  # free of optuna, like this module
         CENTRED,
         FIXED,
+        configured_value,
+        search_space,
         space_rules,
     )
     from sonoflow.tuning.study import (
@@ -294,6 +381,39 @@ def _check_tuning(config: dict) -> None:
     for model in sorted({ids[name][2] for name in tuned}):
         for key in unknown_params(config["models"][model], rules):
             raise config_error(f"tuning.{where}.{key}", f"not a key of models.{model}")
+        if choice == CENTRED and not search_space(config["models"][model], tuning):
+            values = ", ".join(
+                f"{key}: {configured_value(config['models'][model], key)!r}" for key in rules
+            )
+            raise config_error(
+                "tuning.centred_space",
+                f"centres nothing for models.{model} ({values} cannot be centred), so every "
+                "trial would train the configured values; add a key whose configured value "
+                "can be centred, or set tuning.search_space to fixed or a mapping",
+            )
+
+
+def _check_quality_regexes(config: dict) -> None:
+    """corpus.quality_regex and each benchmark's compile and have a group `quality` (the
+    grade); prepare_dataset met a bad one only as a raw re.error or KeyError."""
+    places = [("corpus.quality_regex", config["corpus"]["quality_regex"])]
+    places += [
+        (f"benchmarks.{name}.quality_regex", bench["quality_regex"])
+        for name, bench in config["benchmarks"].items()
+    ]
+    for key, pattern in places:
+        if not pattern:
+            continue
+        try:
+            groups = re.compile(pattern).groupindex
+        except re.error as err:
+            raise config_error(key, f"{pattern!r} is not a regular expression ({err})") from None
+        if "quality" not in groups:
+            raise config_error(
+                key,
+                f"{pattern!r} has no group `quality` for the grade; name it (?P<quality>...), "
+                r"for example ^(?P<label>.+?)_?Q(?P<quality>[1-4])$",
+            )
 
 
 # The checks the schema cannot make, in the order validate_config runs them: each takes the
@@ -307,11 +427,36 @@ CHECKS = (
     _check_benchmark_folds,
     _check_tuning,
     _check_detect,
+    _check_review,
     _check_labels,
     _check_frequency_ranges,
     _check_splits,
     _check_hops,
+    _check_quality_regexes,
 )
+
+
+def export_refusal(config: dict, experiment: str) -> tuple[str, str] | None:
+    """(config key, why) when export_model cannot export an experiment's ensemble (the
+    conditions of detection.export.export_ensemble, read from the config, so that the dry
+    run refuses it rather than the job after training), else None."""
+    _, features, model = experiment.split(".")
+    if model not in config["models"] or features not in config["features"]:
+        return None  # not an experiment of this config: nothing to export from it
+    fusion = config["models"][model]["metadata"]["fusion"]
+    if fusion != "none":
+        return (
+            f"models.{model}.metadata.fusion",
+            f"is {fusion!r}: experiment {experiment} cannot be exported, its models need "
+            "per-recording metadata besides audio (export an experiment without fusion)",
+        )
+    if is_vector(config["features"][features]):
+        return (
+            f"features.{features}.type",
+            f"is {config['features'][features]['type']!r}: experiment {experiment} cannot be "
+            "exported, only spectrogram front-ends are (TorchScript cannot trace the others)",
+        )
+    return None
 
 
 def experiments(config: dict) -> list[tuple[str, str, str]]:

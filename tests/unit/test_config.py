@@ -70,3 +70,35 @@ def test_bad_values_name_the_key_path(edit, message):
     edit(config)
     with pytest.raises(ConfigError, match=message):
         validate_config(config, SCHEMA)
+
+
+def review_config(**review):
+    config = copy.deepcopy(default_config())
+    config["detect"] = {"season": {"recordings": ".", "experiment": "default.mel64.resnet18"}}
+    config["review"] = {"check": {"detect": "season", **review}}
+    return config
+
+
+def test_a_review_gets_its_defaults_and_verdict_folder():
+    from sonoflow.config import review_verdicts
+
+    config = validate_config(review_config(), SCHEMA)
+    review = config["review"]["check"]
+    assert (review["strategy"], review["size"], review["bins"]) == ("stratified", 50, 4)
+    assert (review["stratum"], review["include_misses"], review["padding_s"]) == ("site", 0, 1.0)
+    assert review_verdicts(config, "check") == "verdicts/check"
+
+
+@pytest.mark.parametrize(
+    "review, message",
+    [
+        ({"detect": "spring"}, r"review\.check\.detect: 'spring' is not one of the detect runs"),
+        ({"bins": [0.5, 0.9, 0.7]}, r"review\.check\.bins: .*bin edges must increase"),
+        ({"include_misses": 5}, r"review\.check\.include_misses: likely misses .* `uncertain`"),
+        ({"verdicts": "results/mine"}, r"review\.check\.verdicts: results/mine is under results/"),
+        ({"strategy": "random"}, r"review\.check\.strategy: 'random' is not one of"),
+    ],
+)
+def test_bad_review_entries_name_the_key(review, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_config(review_config(**review), SCHEMA)

@@ -153,3 +153,150 @@ def test_every_check_names_the_key_in_one_format():
 
     assert str(config_error("a.b", "is wrong")) == "invalid config:\n  a.b: is wrong"
     assert str(invalid_config([("a", "x"), ("b", "y")])) == "invalid config:\n  a: x\n  b: y"
+
+
+# --- issue 24: settings that failed late or vaguely, stopped at validation naming the key ---
+
+SEASON = {"recordings": "/data/2024", "experiment": "default.mel64.resnet18"}
+
+
+def _detect(**entry):
+    """An edit that adds detection run `s` (SEASON with `entry`'s keys) to the config."""
+    return lambda c: c.update(detect={"s": {**SEASON, **entry}})
+
+
+@pytest.mark.parametrize(
+    "threshold, message",
+    [
+        ({"hum": 0.5}, "detect.s.threshold: no threshold for ['chirp']"),
+        (
+            {"hum": 0.5, "chirp": 0.5, "owl": 0.2},
+            "detect.s.threshold: ['owl'] are not in corpus.labels ['hum', 'chirp']",
+        ),
+        (
+            {"hum": 0.5, "EATO": 0.5},
+            "['EATO'] are not in corpus.labels ['hum', 'chirp']; no threshold for ['chirp']",
+        ),
+    ],
+)
+def test_class_thresholds_name_the_missing_and_unknown_classes(threshold, message):
+    text = _invalid(_detect(threshold=threshold))
+    assert message in text and "give a number for each class of default.mel64.resnet18" in text
+
+
+def test_class_thresholds_follow_the_dataset_labels():
+    def edit(c):
+        c["datasets"]["default"]["labels"] = ["chirp"]
+        _detect(threshold={"hum": 0.5, "chirp": 0.5})(c)
+
+    assert "['hum'] are not in datasets.default.labels ['chirp']" in _invalid(edit)
+    config = copy.deepcopy(BASE)
+    config["datasets"]["default"]["labels"] = ["chirp"]
+    _detect(threshold={"chirp": 0.5})(config)
+    validate_config(config, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        (
+            {"hop_s": 0.015},
+            "detect.s.hop_s: 0.015 s is not a whole number of frames of features.mel64 "
+            "(one frame is hop_length / sample_rate = 0.01 s); use a multiple of 0.01 s",
+        ),
+        (
+            {"hop_s": 0.05, "experiment": "default.stats.mlp"},
+            "detect.s.hop_s: 0.05 s is not a multiple of features.stats.hop_s (0.1 s)",
+        ),
+    ],
+)
+def test_a_detect_hop_off_the_frame_grid_is_named_like_a_benchmark_hop(entry, message):
+    assert message in _invalid(_detect(**entry))
+
+
+def test_a_detect_hop_is_checked_against_its_own_experiment_only():
+    config = copy.deepcopy(BASE)
+    _detect(hop_s=0.05)(config)  # on mel64's 0.01 s grid; stats (hop 0.1 s) is not scored
+    validate_config(config, SCHEMA)
+
+
+def _centred(space, **model):
+    def edit(c):
+        c["tuning"] = {"enabled": ["default.mel64.resnet18"], "centred_space": space}
+        c["models"]["resnet18"].update(model)
+
+    return edit
+
+
+def test_a_centred_space_that_centres_nothing_is_named():
+    """Trials ran `with {}`: the configured values, again and again (issue 24)."""
+    message = _invalid(_centred({"lr": {"factor": 10}}, lr="auto"))
+    assert "tuning.centred_space: centres nothing for models.resnet18 (lr: 'auto' cannot" in message
+    assert "set tuning.search_space to fixed or a mapping" in message
+    space = {"lr": {"factor": 10}, "weight_decay": {"factor": 10}}
+    message = _invalid(_centred(space, lr="auto", weight_decay=0.0))
+    assert "(lr: 'auto', weight_decay: 0.0 cannot be centred)" in message
+
+
+def test_a_centred_space_that_centres_one_key_passes():
+    config = copy.deepcopy(BASE)
+    _centred({"lr": {"factor": 10}, "weight_decay": {"factor": 10}}, lr="auto", weight_decay=1e-4)(
+        config
+    )
+    validate_config(config, SCHEMA)
+    config = copy.deepcopy(BASE)
+    _centred({"lr": {"factor": 10}}, lr="auto")(config)
+    config["tuning"]["enabled"] = False  # nothing tuned, nothing to centre
+    validate_config(config, SCHEMA)
+
+
+def test_exports_that_export_model_would_refuse_are_named_from_the_config():
+    from sonoflow.config import export_refusal
+
+    config = copy.deepcopy(BASE)
+    config["models"]["band_mlp"]["metadata"] = {"fusion": "gate"}
+    validate_config(config, SCHEMA)  # trains and predicts: only its export is refused
+    key, why = export_refusal(config, "default.mel64.band_mlp")
+    assert key == "models.band_mlp.metadata.fusion"
+    assert why.startswith("is 'gate': experiment default.mel64.band_mlp cannot be exported")
+    key, why = export_refusal(config, "default.stats.mlp")
+    assert key == "features.stats.type" and "only spectrogram front-ends are" in why
+    assert export_refusal(config, "default.mel64.resnet18") is None
+    assert export_refusal(config, "default.mel64.nope") is None
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda c: c["corpus"].update(quality_regex="^(?P<label>.+_Q(?P<quality>[1-4])$"),
+            "corpus.quality_regex: '^(?P<label>.+_Q(?P<quality>[1-4])$' is not a regular "
+            "expression (missing ), unterminated subpattern at position 1)",
+        ),
+        (
+            lambda c: c["benchmarks"]["demo"].update(quality_regex="_Q([1-4])$"),
+            "benchmarks.demo.quality_regex: '_Q([1-4])$' has no group `quality` for the grade",
+        ),
+    ],
+)
+def test_a_bad_quality_regex_is_named_at_validation(edit, message):
+    assert message in _invalid(edit)
+
+
+def test_a_quality_regex_with_its_groups_passes():
+    config = copy.deepcopy(BASE)
+    config["corpus"]["quality_regex"] = r"^(?P<label>.+?)_?Q(?P<quality>[1-4])$"
+    validate_config(config, SCHEMA)
+
+
+def test_an_fft_longer_than_the_window_is_named_with_both_keys():
+    message = _invalid(lambda c: c["features"]["mel64"].update(window_s=0.02, n_fft=512))
+    assert (
+        "features.mel64.n_fft: 512 samples is longer than features.mel64.window_s 0.02 s "
+        "(320 samples at 16000 Hz); lower n_fft to at most 320 or raise window_s to at least "
+        "0.032 s"
+    ) in message
+    config = copy.deepcopy(BASE)
+    config["features"]["mel64"].update(window_s=0.032, n_fft=512)  # exactly one frame
+    config["benchmarks"]["demo"]["hop_s"] = 0.1
+    validate_config(config, SCHEMA)

@@ -52,6 +52,10 @@ def test_deleted_cache_file_is_noticed_at_dag_time(tiny_local_run, tmp_path):
     assert jobs["cache_spectrograms"] == 1 and "prepare_dataset" not in jobs
 
 
+SEASON = {"recordings": "season", "experiment": "default.mel32.tiny_b"}
+ONNX = {"type": "embedding", "model": "onnx", "window_s": 0.5, "hop_s": 0.1}
+
+
 def _dry_run_error(tmp_path, edit) -> str:
     config = copy.deepcopy(TINY_CONFIG)
     edit(config)
@@ -80,10 +84,59 @@ def _dry_run_error(tmp_path, edit) -> str:
             lambda c: c["features"]["mel32"].update(fmin=8000),
             "features.mel32.fmin: 8000 Hz is not below features.mel32.fmax",
         ),
+        # issue 24: each failed only in a job, or vaguely
+        (
+            lambda c: c.update(detect={"s": {**SEASON, "threshold": {"hum": 0.5}}}),
+            "detect.s.threshold: no threshold for ['chirp']",
+        ),
+        (
+            lambda c: c.update(detect={"s": {**SEASON, "hop_s": 0.03}}),
+            "detect.s.hop_s: 0.03 s is not a whole number of frames of features.mel32",
+        ),
+        (
+            lambda c: c["features"].update(loud={**ONNX, "path": "loud.onnx"}),
+            "features.loud.path: loud.onnx is not an ONNX model (no such file)",
+        ),
+        (
+            lambda c: (
+                c.update(
+                    tuning={
+                        "enabled": ["default.mel32.tiny"],
+                        "centred_space": {"lr": {"factor": 2}},
+                    }
+                )
+                or c["models"]["tiny"].update(lr="auto")
+            ),
+            "tuning.centred_space: centres nothing for models.tiny",
+        ),
+        (
+            lambda c: c.setdefault("corpus", {}).update(quality_regex="_Q(?P<quality>[1-4]$"),
+            "corpus.quality_regex: '_Q(?P<quality>[1-4]$' is not a regular expression",
+        ),
+        (
+            lambda c: c["features"]["mel32"].update(window_s=0.02),
+            "features.mel32.n_fft: 512 samples is longer than features.mel32.window_s 0.02 s",
+        ),
     ],
 )
 def test_settings_that_would_fail_late_stop_the_dry_run(tmp_path, edit, message):
     assert message in _dry_run_error(tmp_path, edit)
+
+
+def test_export_of_a_metadata_fusion_model_stops_the_dry_run(tmp_path):
+    """Not after training, prediction and evaluation (issue 24)."""
+    config = copy.deepcopy(TINY_CONFIG)
+    config["models"]["tiny_b"]["metadata"] = {"fusion": "gate"}
+    project = copy_project(tmp_path / "project", config)
+    target = "results/export/default.mel32.tiny_b/detector.torchscript"
+    result = snakemake(project, target, "--dry-run", check=False)
+    assert result.returncode != 0
+    out = result.stdout + result.stderr
+    assert "config key models.tiny_b.metadata.fusion: is 'gate': experiment" in out
+    assert "rule train_fold" not in out
+    out = snakemake(project, "export_models", "--dry-run").stdout  # the others are exported
+    assert "results/export/default.mel32.tiny/detector.torchscript" in out
+    assert "results/export/default.mel32.tiny_b/" not in out
 
 
 def test_empty_recording_folders_are_named(tmp_path):

@@ -1,5 +1,6 @@
 """Detection on the demo after training: a season of nested recordings (demo benchmark tape,
-real recordings, broken files), then what threshold edits and added recordings rerun."""
+real recordings, broken files), its review sample, then what threshold edits, review edits
+and added recordings rerun."""
 
 import copy
 import shutil
@@ -12,11 +13,15 @@ from workflow_helpers import TINY_CONFIG, scheduled_jobs, snakemake, write_confi
 EXPERIMENT = "default.mel32.tiny_b"
 
 
-def detect_config(season, **run):
+REVIEW = {"detect": "season", "size": 4, "bins": 2, "padding_s": 0.5}
+
+
+def detect_config(season, review=None, **run):
     config = copy.deepcopy(TINY_CONFIG)
     config["detect"] = {
         "season": {"recordings": str(season), "experiment": EXPERIMENT, "shards": 2, **run}
     }
+    config["review"] = {"check": {**REVIEW, **(review or {})}}
     return config
 
 
@@ -29,7 +34,12 @@ def detected(tiny_local_run, shared_data, tmp_path_factory):
     shutil.copy2(tape, season / "demo/20240601_044500.wav")
     write_config(tiny_local_run, detect_config(season))
     try:
-        assert scheduled_jobs(tiny_local_run) == {"detect": 2, "collect_detections": 1, "all": 1}
+        assert scheduled_jobs(tiny_local_run) == {
+            "detect": 2,
+            "collect_detections": 1,
+            "review_sample": 1,
+            "all": 1,
+        }
         snakemake(tiny_local_run)
         yield tiny_local_run, season
     finally:
@@ -63,12 +73,52 @@ def test_detect_writes_tables_summary_scores_and_plot(detected):
     assert not list(season.rglob("*.parquet")) and not list(season.rglob("*.json"))
 
 
-def test_threshold_edit_reruns_only_the_cpu_step(detected):
+def test_threshold_edit_reruns_only_the_cpu_steps(detected):
     project, season = detected
     write_config(project, detect_config(season, threshold={"hum": 0.9, "chirp": 0.95}))
-    assert scheduled_jobs(project) == {"collect_detections": 1, "all": 1}
+    cpu = {"collect_detections": 1, "review_sample": 1, "all": 1}
+    assert scheduled_jobs(project) == cpu
     write_config(project, detect_config(season, formats=["csv"]))
-    assert scheduled_jobs(project) == {"collect_detections": 1, "all": 1}
+    assert scheduled_jobs(project) == cpu
+
+
+def test_review_sample_writes_sample_tables_clips_and_page(detected):
+    project, season = detected
+    out = project / "results/review/check"
+    sample = pd.read_csv(out / "sample.csv", dtype={"id": str}, keep_default_na=False)
+    assert list(sample.columns) == [
+        *["id", "recording", "path", "class", "start_s", "end_s", "score", "fold_spread"],
+        *["stratum", "score_bin", "inclusion_probability", "verdict", "corrected_class"],
+    ]
+    detections = pd.read_csv(project / "results/detect/season/detections.csv")
+    counts = detections["label"].value_counts()
+    assert sample.groupby("class").size().to_dict() == {c: min(n, 4) for c, n in counts.items()}
+    assert sample["fold_spread"].notna().all() and (sample["verdict"] == "").all()
+    assert set(sample["stratum"]) <= {p.name for p in season.iterdir()} | {"."}
+    for recording in set(sample["recording"]):
+        assert (out / f"tables/{recording}.selections.txt").exists()
+    for clip in sample["id"]:
+        assert (out / f"clips/{clip}.wav").exists() and (out / f"clips/{clip}.png").exists()
+    page = (out / "index.html").read_text()
+    assert all(clip in page for clip in sample["id"])
+    assert "stratified sample of" in (project / "logs/review_sample/check.log").read_text()
+
+
+def test_a_review_edit_reruns_only_the_sample_and_keeps_the_old_one(detected):
+    project, season = detected
+    detections = pd.read_csv(project / "results/detect/season/detections.csv")
+    assert detections["label"].value_counts().max() > 3  # so a size of 3 changes the sample
+    write_config(project, detect_config(season, review={"size": 3}))
+    try:
+        assert scheduled_jobs(project) == {"review_sample": 1, "all": 1}  # no detection
+        first = (project / "results/review/check/sample.csv").read_text()
+        snakemake(project)
+        assert (project / "results/review/check/sample.csv").read_text() != first
+        assert (project / "results/review_history/check/v1.csv").read_text() == first
+        log = (project / "logs/review_sample/check.log").read_text()
+        assert "previous one is kept as" in log and "v1.csv" in log
+    finally:
+        write_config(project, detect_config(season))
 
 
 def test_an_added_recording_reruns_its_shard_and_scores_only_it(detected, shared_data):
@@ -78,7 +128,12 @@ def test_an_added_recording_reruns_its_shard_and_scores_only_it(detected, shared
     shutil.copy2(shared_data / "real-audio/birds_10s.wav", added)
     write_config(project, detect_config(season))
     try:
-        assert scheduled_jobs(project) == {"detect": 1, "collect_detections": 1, "all": 1}
+        assert scheduled_jobs(project) == {
+            "detect": 1,
+            "collect_detections": 1,
+            "review_sample": 1,
+            "all": 1,
+        }
         snakemake(project)
         logs = [p.read_text() for p in (project / "logs/detect").glob("season.shard*.log")]
         rerun = [log for log in logs if "1 scored now" in log]

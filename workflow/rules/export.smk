@@ -16,7 +16,8 @@ rule export_model:
         "../scripts/export_model.py"
 
 
-# A target, not part of `all`: `snakemake export_models` exports every experiment.
+# A target, not part of `all`: `snakemake export_models` exports every experiment that
+# can be exported (not those with metadata fusion or a vector front-end).
 rule export_models:
     input:
         export_outputs(),

@@ -15,5 +15,6 @@ index = build_cache(
     Path(snakemake.output.index).parent,
     channel=snakemake.params.audio["channel"],
     skip_bad=snakemake.params.audio["bad_audio"] == "skip",
+    key=f"features.{snakemake.wildcards.features}",
 )
 log.info("cached %d recordings, %d frames in all", len(index), index["frames"].sum())

@@ -29,6 +29,7 @@ scores = predict_recordings(
     metadata_csv=bench["metadata"],
     metadata_key=f"benchmarks.{snakemake.wildcards.benchmark}.metadata",
     compile=bench["compile"],
+    channel_key=f"benchmarks.{snakemake.wildcards.benchmark}.channel",
 )  # logs its start-up time (process start to first batch)
 with atomic_path(snakemake.output.scores) as tmp:
     scores.to_parquet(tmp, index=False)

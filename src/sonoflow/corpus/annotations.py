@@ -129,6 +129,35 @@ def read_annotations(
     return table.reset_index(drop=True), with_file
 
 
+REPEAT_KEY = ["recording", "start_s", "end_s", "label"]  # what makes two rows one clip
+
+
+def without_repeats(table: pd.DataFrame, policy: str, problems: Problems) -> pd.DataFrame:
+    """Rows that repeat an earlier row's recording, times and label (the same call twice,
+    which would be one clip twice) are reported with the line they repeat, by
+    `bad_annotations`; with `skip` the first of them is kept."""
+    repeated = table.duplicated(REPEAT_KEY, keep="first")
+    if not repeated.any():
+        return table
+    first = table[~repeated].reset_index().set_index(REPEAT_KEY)["index"]
+    for i in table.index[repeated]:
+        j = first[tuple(table.loc[i, REPEAT_KEY])]
+        where = f"line {table.at[j, 'row']}"
+        if table.at[j, "file"] != table.at[i, "file"]:
+            where += f" of {table.at[j, 'file']}"
+        problems.by_policy(
+            table.at[i, "file"],
+            table.at[i, "row"],
+            "repeated annotation",
+            f"{table.at[i, 'label']!r} at {table.at[i, 'start_s']}-{table.at[i, 'end_s']} s "
+            f"of {table.at[i, 'recording']} again, as on {where}; delete one of the rows, or "
+            f"set {problems.key(BAD_ROWS)}: skip to keep only the first",
+            policy,
+            BAD_ROWS,
+        )
+    return table[~repeated]
+
+
 def _dtype(column: str) -> str:
     return {"quality": "Int64", "row": "int64"}.get(
         column, "float64" if column.endswith(("_s", "_hz")) else "object"

@@ -3,7 +3,8 @@
 Loading never stops at the first problem: every problem is collected (see problems.py),
 so that `check_corpus` can report all of them and `prepare_dataset` can fail with all of
 them at once. What is skipped instead of failing is set by the config's policy keys:
-`corpus.bad_audio`, `corpus.bad_annotations` and `corpus.unannotated`.
+`corpus.bad_audio`, `corpus.bad_annotations` and `corpus.unannotated`; `corpus.label_match`
+says whether a label differing from `corpus.labels` only by case is that label.
 
 Benchmark ground truth is loaded by the same function (evaluation/ground_truth.py), with
 reader settings taken from the benchmark's keys and, where it has none, the corpus's.
@@ -16,7 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from sonoflow.corpus.annotations import BAD_ROWS, read_annotations, recording_name
+from sonoflow.corpus.annotations import (
+    BAD_ROWS,
+    read_annotations,
+    recording_name,
+    without_repeats,
+)
 from sonoflow.corpus.audio import AudioError, audio_info, check_channel, list_recordings, load_mono
 from sonoflow.corpus.problems import Problems
 
@@ -70,7 +76,8 @@ def load_corpus(
     table = _within_recordings(table, recordings, corpus, problems)
     recordings = _unannotated(recordings, {*table["recording"], *with_file}, corpus, problems)
     table = table[table["recording"].isin(recordings["recording"])]
-    _note_unknown_labels(table, corpus["labels"], problems)
+    table = _matched_labels(table, corpus["labels"], corpus["label_match"], problems)
+    table = without_repeats(table.reset_index(drop=True), corpus["bad_annotations"], problems)
     return Corpus(recordings.reset_index(drop=True), table.reset_index(drop=True), problems)
 
 
@@ -203,9 +210,33 @@ def _unannotated(
     return recordings
 
 
-def _note_unknown_labels(table: pd.DataFrame, labels: list[str], problems: Problems) -> None:
-    other = table[~table["label"].isin(labels)]
-    for (file, label), rows in other.groupby(["file", "label"], sort=True):
+def _matched_labels(
+    table: pd.DataFrame, labels: list[str], policy: str, problems: Problems
+) -> pd.DataFrame:
+    """Labels that differ from one of `labels` only by case (surrounding spaces are already
+    stripped) are that label with `case_insensitive`; with `exact` they are counted per file
+    and label as `dropped` (never a target or reference). Other labels are a note."""
+    spelling = {label.casefold(): label for label in labels}
+    other = ~table["label"].isin(labels)
+    meant = table["label"].str.casefold().map(spelling).where(other)
+    near = meant.notna()
+    key = problems.key("label_match")
+    for (file, label), rows in table[near].groupby(["file", "label"], sort=True):
+        counted = f"{len(rows)} row(s) labelled {label!r} ({_lines(rows['row'])})"
+        target = spelling[label.casefold()]
+        detail, action = f"{counted} read as {target!r}", "note"
+        if policy == "exact":
+            action = "dropped"
+            detail = (
+                f"{counted} differ from {target!r} in {problems.key('labels')} only by case, "
+                f"so they are not {target!r}; correct the label, or set {key}: case_insensitive"
+            )
+        problems.add(
+            file, int(rows["row"].iloc[0]), "label case", f"{detail} [{key}: {policy}]", action
+        )
+    if policy == "case_insensitive":
+        table = table.assign(label=table["label"].where(~near, meant))
+    for (file, label), rows in table[other & ~near].groupby(["file", "label"], sort=True):
         problems.add(
             file,
             int(rows["row"].iloc[0]),
@@ -213,3 +244,11 @@ def _note_unknown_labels(table: pd.DataFrame, labels: list[str], problems: Probl
             f"{len(rows)} row(s) labelled {label!r}: never a target, but noise keeps clear of them",
             "note",
         )
+    return table
+
+
+def _lines(rows: pd.Series, most: int = 10) -> str:
+    """`line 3` or `lines 3, 5, 9` (the first `most`, then how many more)."""
+    numbers = [str(r) for r in rows.iloc[:most]]
+    more = f" and {len(rows) - most} more" if len(rows) > most else ""
+    return f"line{'s' if len(rows) > 1 else ''} {', '.join(numbers)}{more}"

@@ -94,9 +94,11 @@ def detect_shard(
     settings: ScoringSettings,
     threads: int = 1,
     metadata_key: str = "detect.NAME.metadata",
+    channel_key: str = "detect.NAME.channel",
 ) -> ShardResult:
     """Score `recordings` (paths relative to `root`) with the fold ensemble; write the
-    shard's window scores (parquet) and one status row per recording (CSV)."""
+    shard's window scores (parquet) and one status row per recording (CSV). A skipped
+    recording's reason names the config keys in `metadata_key` and `channel_key`."""
     torch.set_num_threads(max(1, threads))
     device = pick_device()
     models, checkpoints, classes, frontend = load_fold_models(model_paths, device)
@@ -124,7 +126,7 @@ def detect_shard(
             recording_metadata(c, [path], settings.metadata, metadata_key) for c in checkpoints
         ]
         scorer = WindowScorer(models, frontend, device, metadata, spread=True)
-        status = score_recording(path, relative, scorer, step, classes, settings, work)
+        status = score_recording(path, relative, scorer, step, classes, settings, work, channel_key)
         status["file"] = identity
         write_json(status_file, status)  # the marker that the recording is finished
         (result.skipped if status["status"] == "skipped" else result.scored).append(relative)
@@ -159,8 +161,10 @@ def score_recording(
     classes: list[str],
     settings: ScoringSettings,
     work: Path,
+    channel_key: str = "detect.NAME.channel",
 ) -> dict:
-    """Score one recording into `work`; its status record (scored, or skipped with a reason)."""
+    """Score one recording into `work`; its status record (scored, or skipped with a reason
+    that names `channel_key` when the file lacks the channel)."""
     status = {"recording": output_name(relative), "path": relative, "status": "scored"}
     status.update(reason="", duration_s=0.0, windows=0, sample_rate=0, channels=0)
     try:
@@ -176,7 +180,7 @@ def score_recording(
                 f"{path}: {info.duration_s:.4f} s is shorter than one spectrogram frame "
                 f"({least_s:.4f} s)"
             )
-        check_channel(settings.channel, info.channels, path)
+        check_channel(settings.channel, info.channels, path, channel_key)
         (scores,) = score_recordings(
             [path], scorer, step, settings.batch_size, settings.channel, settings.block_s
         )

@@ -14,6 +14,7 @@ events are NaN, and so is an F1 built from them; macro averages skip NaN.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass
 from functools import cache
@@ -34,6 +35,7 @@ from sonoflow.evaluation.events import (
 )
 from sonoflow.evaluation.matching import MODES, iou_matrix, mode_counts
 
+log = logging.getLogger(__name__)
 ALL, MACRO = "all", "macro"
 COUNTS = ["tp", "fp", "fn", "n_reference", "n_detected", "seg_tp", "seg_fp", "seg_fn"]
 
@@ -91,6 +93,38 @@ class Evaluation:
     per_tape: pd.DataFrame  # threshold x class x recording rows
 
 
+def warn_zero_length(truth: pd.DataFrame, match: str) -> None:
+    """Reference events that end where they start have IoU 0 with every detection: under
+    `match: iou` (and in the `iou_*` columns) they can never match, so each counts as one
+    missed call. They are kept (someone marked a call there) and named, by file and line
+    where the table has them, in a warning (logged once per evaluation)."""
+    zero = truth[truth["end_s"] <= truth["start_s"]]
+    if zero.empty:
+        return
+    where = [
+        f"  {r.get('file', r['recording'])}, line {r['row']}: {r['label']!r} at {r['start_s']} s"
+        if "row" in zero
+        else f"  {r['recording']}: {r['label']!r} at {r['start_s']} s"
+        for r in zero.to_dict("records")
+    ]
+    if match in ("iou", "dcase"):
+        consequence = (
+            f"under evaluation.match: {match} it can never match (IoU 0 with any detection) "
+            "and counts as a missed call; give it an end time after its start, or use "
+            "evaluation.match: collar"
+        )
+    else:
+        consequence = (
+            "it can match only under collar matching: the iou_* and dcase_* columns count it missed"
+        )
+    log.warning(
+        "%d reference event(s) of zero length (end = start); %s:\n%s",
+        len(zero),
+        consequence,
+        "\n".join(where),
+    )
+
+
 def evaluate_scores(
     scores: pd.DataFrame,
     truth: pd.DataFrame,
@@ -104,6 +138,7 @@ def evaluate_scores(
     # events the DCASE protocol neither counts found nor missed (its UNK); a target is no unknown
     unknowns = truth[truth["label"].isin(set(settings["unknown_labels"]) - set(labels))]
     truth = truth[truth["label"].isin(labels)]
+    warn_zero_length(truth, settings["match"])
     recordings = list(dict.fromkeys(scores["recording"]))
     bands = {lab: _band(truth[truth["label"] == lab]) for lab in labels}
     written = {round(float(t), 6) for t in settings["thresholds"]}

@@ -4,7 +4,9 @@ A benchmark accepts every annotation format the corpus does (Raven, multi-file R
 Audacity), matches files to recordings by the same rule, and validates rows the same way:
 empty or non-numeric times, times before 0 or past the recording's end, end before start,
 unreadable quality grades, view duplicates (only rows with the same selection number, times
-and label). Its format, column and bad-row keys default to the corpus's (`null` in the
+and label), rows repeating another's recording, times and label (an error naming both lines,
+or skipped by the bad-row policy: the same call twice could only ever be matched once).
+Its format, column and bad-row keys default to the corpus's (`null` in the
 benchmark's section); messages name the key that decided.
 
 Nothing passes silently: a recording without an annotation file or row stops evaluation
@@ -26,7 +28,7 @@ from sonoflow.corpus.problems import CorpusError, Problems
 # Reader settings a benchmark may set itself; `null` takes the corpus's (the demo's tables:
 # the schema's corpus defaults). Policies not set in the benchmark are the corpus's.
 READER_KEYS = ("annotation_format", "label_column", "quality_column", "quality_regex")
-POLICY_KEYS = ("bad_annotations", "bad_audio")
+POLICY_KEYS = ("bad_annotations", "bad_audio", "label_match")
 
 
 def ground_truth_settings(name: str, benchmark: dict, corpus: dict) -> dict:

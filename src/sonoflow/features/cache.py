@@ -16,7 +16,7 @@ import torch
 from sonoflow.common.atomic import atomic_path, write_csv
 from sonoflow.common.tables import read_table
 from sonoflow.corpus.audio import AudioError, Channel, audio_info, load_mono
-from sonoflow.features.registry import build_frontend
+from sonoflow.features.registry import named_frontend
 from sonoflow.features.spectrogram import (
     FeatureFrontend,
     FeatureSettings,
@@ -43,23 +43,26 @@ def build_cache(
     out_dir: str | Path,
     channel: Channel = "mix",
     skip_bad: bool = False,
+    key: str = "features.NAME",
 ) -> pd.DataFrame:
     """Compute and store every recording's spectrogram (or vectors: `settings` may be any
     features config, see registry.build_frontend); write and return the index.
 
     `channel` is "mix" or a 0-based channel index. With `skip_bad`, recordings that cannot
-    be used (corpus.bad_audio: skip) are logged and left out instead of failing.
+    be used (corpus.bad_audio: skip) are logged and left out instead of failing. `key` is
+    the features' config key, named in errors and warnings.
     """
     out_dir = Path(out_dir)
     stems = [p.stem for p in recordings]
     duplicates = sorted({s for s in stems if stems.count(s) > 1})
     if duplicates:
         raise ValueError(f"recordings share a file stem (the cache key): {duplicates}")
-    frontend = build_frontend(settings)
-    rows = []
+    frontend = named_frontend(settings, key)
+    rows, longest = [], (0.0, None)
     for path in recordings:
         try:
-            if audio_info(path).frames == 0:
+            info = audio_info(path)
+            if info.frames == 0:
                 raise AudioError(f"{path}: no samples (header only)")
             spec = recording_spectrogram(path, frontend, torch.device("cpu"), channel)
         except AudioError as err:
@@ -80,9 +83,31 @@ def build_cache(
             }
         )
         log.info("cached %s: %d frames", path.name, spec.shape[-1])
+        if info.duration_s > longest[0]:
+            longest = (info.duration_s, path.name)
+    _warn_window_past_every_recording(frontend.settings.window_s, longest, key)
     index = pd.DataFrame(rows, columns=["recording", "file", "spectrogram", "frames", "bins"])
     write_csv(out_dir / "index.csv", index)
     return index
+
+
+def _warn_window_past_every_recording(
+    window_s: float, longest: tuple[float, str | None], key: str
+) -> None:
+    """A window longer than every recording is padded wherever it is cut: say so, naming the
+    key (the DAG knows no durations, so the warning comes from the cache job's log)."""
+    duration, name = longest
+    if name is not None and duration < window_s:
+        log.warning(
+            "%s.window_s %g s is longer than every recording (the longest, %s, lasts %.3g s): "
+            "every window is padded with silence; lower %s.window_s to at most %.3g",
+            key,
+            window_s,
+            name,
+            duration,
+            key,
+            duration,
+        )
 
 
 class CacheFileError(ValueError):

@@ -10,7 +10,8 @@ clips and prediction windows index into the cache as into spectrogram frames.
 from __future__ import annotations
 
 from sonoflow.common.schema import config_error
-from sonoflow.features.registry import kind_of
+from sonoflow.features.onnx_file import onnx_file_problem
+from sonoflow.features.registry import SPECTROGRAM, kind_of
 
 # The backbone made for vector front-ends; every other backbone takes spectrograms.
 VECTOR_BACKBONE = "mlp"
@@ -62,11 +63,21 @@ def check_features(section: dict) -> None:
             _check_whole_samples(features, key)
         if kind.min_stft_frames:
             _check_stft_frames(features, kind.min_stft_frames, key)
+        if kind.type == SPECTROGRAM:
+            _check_fft_in_window(features, key)
 
 
 def _check_file(features: dict, needed: str, key: str) -> None:
     if not features.get(needed):
         raise config_error(f"{key}.{needed}", f"model {features.get('model')} needs a file")
+    if features.get("model") == "onnx":
+        problem = onnx_file_problem(features[needed])
+        if problem:
+            raise config_error(
+                f"{key}.{needed}",
+                f"{features[needed]} is not an ONNX model ({problem}); give the .onnx file "
+                "the model was exported to",
+            )
 
 
 def _check_whole_samples(features: dict, key: str) -> None:
@@ -88,6 +99,20 @@ def _check_stft_frames(features: dict, frames: int, key: str) -> None:
             f"{key}.window_s",
             f"{features['window_s']} s holds fewer than "
             f"{frames} STFT frames (n_fft + {frames - 1} hop_length samples, {least:g} s)",
+        )
+
+
+def _check_fft_in_window(features: dict, key: str) -> None:
+    """One STFT frame (n_fft samples) fits in a model window: a longer one would take every
+    window's frames from audio beyond it (the window padded)."""
+    rate, n_fft = int(features["sample_rate"]), int(features["n_fft"])
+    samples = float(features["window_s"]) * rate
+    if n_fft > samples + 1e-6:
+        raise config_error(
+            f"{key}.n_fft",
+            f"{n_fft} samples is longer than {key}.window_s {features['window_s']} s "
+            f"({samples:g} samples at {rate} Hz); lower n_fft to at most {int(samples)} or "
+            f"raise window_s to at least {n_fft / rate:g} s",
         )
 
 

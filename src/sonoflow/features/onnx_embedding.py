@@ -11,6 +11,8 @@ import torch
 
 from sonoflow.features.vectors import VectorFrontend, VectorSettings
 
+PATH_KEY = "features.NAME.path"  # named in errors; build_cache puts the real name in
+
 
 class OnnxFrontend(VectorFrontend):
     def __init__(self, features: dict):
@@ -18,12 +20,18 @@ class OnnxFrontend(VectorFrontend):
 
         path = Path(features["path"])
         if not path.is_file():
-            raise FileNotFoundError(f"ONNX model {path} not found (features.NAME.path)")
+            raise FileNotFoundError(f"ONNX model {path} not found ({PATH_KEY})")
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()
-        self.session = onnxruntime.InferenceSession(
-            str(path), options, providers=["CPUExecutionProvider"]
-        )
+        try:
+            self.session = onnxruntime.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as err:  # onnxruntime's own classes (InvalidProtobuf, Fail, ...)
+            raise ValueError(
+                f"{path}: onnxruntime cannot load this file as an ONNX model ({PATH_KEY}): "
+                f"{type(err).__name__}: {err}"
+            ) from err
         self.input = self._name(features.get("input"), self.session.get_inputs(), "input", path)
         self.output = self._name(features.get("output"), self.session.get_outputs(), "output", path)
         rate, window_s = int(features["sample_rate"]), float(features["window_s"])

@@ -117,6 +117,24 @@ def build_frontend(features):
     return kind_of(features).build(features)
 
 
+PLACEHOLDER = "features.NAME"  # how a front-end's errors name its own config key
+
+
+def named_frontend(features, key: str):
+    """build_frontend, with the front-end's errors naming its config key `key` (for
+    example `features.loud`) instead of `features.NAME`. A concat's errors keep the
+    placeholder: which of its parts failed shows by the file named."""
+    try:
+        return build_frontend(features)
+    except (ValueError, FileNotFoundError, ImportError) as err:
+        text = str(err)
+        if PLACEHOLDER not in text or not isinstance(features, dict):
+            raise
+        if kind_of(features).joins_parts:
+            raise
+        raise type(err)(text.replace(PLACEHOLDER, key)) from err
+
+
 def vector_dims(features: dict) -> int:
     """Width of the vectors of a (resolved) vector front-end."""
     kind = kind_of(features)

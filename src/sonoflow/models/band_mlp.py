@@ -1,12 +1,12 @@
-"""The band MLP baseline (`band_mlp`), a timm model: per-band mean and standard deviation
-over time through an MLP."""
+"""The band MLP baseline (`band_mlp`): per-band mean and standard deviation over time
+through an MLP. Built by sonoflow without timm (models/build.py), and registered with timm
+as `band_mlp` once build.py imports timm for another backbone."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import torch
-from timm.models import register_model
 from torch import nn
 
 
@@ -42,7 +42,6 @@ class BandMLP(nn.Sequential):
         self.num_features = width
 
 
-@register_model
 def band_mlp(
     pretrained: bool = False,
     *,

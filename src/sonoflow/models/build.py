@@ -1,17 +1,17 @@
 """Build the detector a model config describes around a timm backbone: any name timm lists,
-sonoflow's own `band_mlp` and `convnext_tiny_cbam` included, built with `in_chans=1`."""
+sonoflow's own `band_mlp` and `convnext_tiny_cbam` included, built with `in_chans=1`.
+
+The MLPs (`band_mlp`, `mlp`) are built without timm: importing timm (torchvision with it)
+takes seconds, most of a vector-MLP job's start-up. timm is imported for other backbones
+only, and then also lists the MLPs (`timm_with_sonoflow_models`)."""
 
 from __future__ import annotations
 
 import math
+from functools import cache
+from types import ModuleType
 
-import timm
-
-from sonoflow.models import (  # noqa: F401  (register sonoflow's models with timm)
-    band_mlp,
-    cbam,
-    vector_mlp,
-)
+from sonoflow.models.band_mlp import band_mlp
 from sonoflow.models.detector import Detector
 from sonoflow.models.registry import (
     BAND_MLP,
@@ -20,9 +20,27 @@ from sonoflow.models.registry import (
     pretrained_file,
     timm_name,
 )
+from sonoflow.models.vector_mlp import vector_mlp
 
 # CNNs downsample by up to 32; smaller windows (few bins or frames) are padded to this.
 MIN_SIDE = 32
+OWN_MODELS = {BAND_MLP: band_mlp, VECTOR_MLP: vector_mlp}
+
+
+@cache
+def timm_with_sonoflow_models() -> ModuleType:
+    """timm, with sonoflow's models registered: convnext_tiny_cbam (models/cbam.py) and the
+    MLPs, so that timm.create_model and timm.list_models know them too."""
+    import timm
+    from timm.models import register_model
+
+    from sonoflow.models import cbam  # noqa: F401  (registers itself)
+
+    known = set(timm.list_models())
+    for name, constructor in OWN_MODELS.items():
+        if name not in known:
+            register_model(constructor)
+    return timm
 
 
 def build_model(
@@ -64,7 +82,10 @@ def build_model(
                 "`true` the workflow's download_weights rule fetches them)"
             )
         kwargs.update(pretrained=True, pretrained_cfg_overlay={"file": str(weights)})
-    backbone = timm.create_model(name, **kwargs)
+    if name in OWN_MODELS:
+        backbone = OWN_MODELS[name](**kwargs)
+    else:
+        backbone = timm_with_sonoflow_models().create_model(name, **kwargs)
     metadata = model_config["metadata"]
     return Detector(
         backbone,

@@ -1,13 +1,12 @@
-"""The MLP for vector front-ends (`mlp`), a timm model: the window's vector, standardised by
-batch normalisation (statistics in dB and embeddings have very different scales), through
-Linear-ReLU-Dropout layers."""
+"""The MLP for vector front-ends (`mlp`, built without timm like band_mlp.py): the window's
+vector, standardised by batch normalisation (statistics in dB and embeddings have very
+different scales), through Linear-ReLU-Dropout layers."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import torch
-from timm.models import register_model
 from torch import nn
 
 from sonoflow.models.band_mlp import hidden_layers
@@ -27,7 +26,6 @@ class VectorMLP(nn.Module):
         return self.layers(x.mean(dim=-1).flatten(1))
 
 
-@register_model
 def vector_mlp(
     pretrained: bool = False,
     *,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-import timm
 import torch
 
 from sonoflow.common.atomic import atomic_path
@@ -16,6 +15,8 @@ from sonoflow.models.detector import Detector
 
 def download_weights(backbone_weights: str, path: str | Path) -> None:
     """Fetch timm's pretrained weights for a model and store its state dict at `path`."""
+    import timm  # seconds to import; only this job and CNN builds need it
+
     model = timm.create_model(backbone_weights, pretrained=True)
     with atomic_path(path) as tmp:
         torch.save(model.state_dict(), tmp)

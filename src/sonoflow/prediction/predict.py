@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from sonoflow.common.device import HostCopy, SideCopies, pick_device
 from sonoflow.common.logs import log_startup
-from sonoflow.corpus.audio import duration_s
+from sonoflow.corpus.audio import audio_info, check_channel, duration_s
 from sonoflow.corpus.audio_blocks import decode_recordings
 from sonoflow.corpus.metadata import metadata_vector
 from sonoflow.features.kinds import hop_frames
@@ -79,11 +79,15 @@ def predict_recordings(
     metadata_csv: str | Path | None = None,
     metadata_key: str = "benchmarks.NAME.metadata",
     compile: str = "none",
+    channel_key: str = "benchmarks.NAME.channel",
 ) -> pd.DataFrame:
     """Scores per window: recording, start_s, end_s and one column per class, folds averaged.
 
     Models with metadata fusion read each recording's row of `metadata_csv` (config key
-    `metadata_key`); `compile` as WindowScorer's."""
+    `metadata_key`); `compile` as WindowScorer's. A recording without `channel` fails
+    before any scoring, naming `channel_key`."""
+    for path in recordings if channel != "mix" else []:
+        check_channel(channel, audio_info(path).channels, path, channel_key)
     torch.set_num_threads(max(1, threads))
     device = pick_device()
     models, checkpoints, classes, frontend = load_fold_models(model_paths, device)

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from sklearn.metrics import f1_score
-from timm.scheduler import CosineLRScheduler
 from torch import nn
 
 from sonoflow.models.detector import Detector
 from sonoflow.training.checkpoints import StopSignal
-from sonoflow.training.schedule import set_next_rate
+from sonoflow.training.schedule import WarmupCosine, set_next_rate
 
 
 class Precision:
@@ -109,7 +108,7 @@ def training_pass(
     batches: Iterable[tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
     optimizer: torch.optim.Optimizer,
     *,
-    scheduler: CosineLRScheduler | None = None,
+    scheduler: WarmupCosine | None = None,
     updates_done: int = 0,
     stop: StopSignal | None = None,
     frozen: bool = False,

@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from timm.scheduler import CosineLRScheduler
 from torch import nn
 
 from sonoflow.common.atomic import write_csv
@@ -50,7 +49,7 @@ from sonoflow.training.epoch import PassSetup, Precision, evaluation_pass, train
 from sonoflow.training.loaders import loaders
 from sonoflow.training.losses import build_loss, class_counts
 from sonoflow.training.lr_range_test import choose_lr, plot_lr_range_test
-from sonoflow.training.schedule import SCHEDULE, optimizer_and_schedule
+from sonoflow.training.schedule import SCHEDULE, WarmupCosine, optimizer_and_schedule
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +222,7 @@ def _metadata_vectors(
 
 def _start(
     run: _Run, resumed: dict | None, plot_dir: str | Path | None
-) -> tuple[dict, torch.optim.Optimizer, CosineLRScheduler]:
+) -> tuple[dict, torch.optim.Optimizer, WarmupCosine]:
     """The progress so far (epoch, history, best weights, epochs without improvement,
     learning rate), the optimiser and its schedule: as checkpointed in `resumed`, else
     afresh with the configured rate or, for `lr: auto`, the range test's choice."""
@@ -256,7 +255,7 @@ def _epoch_loop(
     run: _Run,
     progress: dict,
     optimizer: torch.optim.Optimizer,
-    scheduler: CosineLRScheduler,
+    scheduler: WarmupCosine,
     checkpoint_path: str | Path | None,
     on_epoch: EpochCallback | None,
 ) -> None:
@@ -282,7 +281,7 @@ def _train_epoch(
     run: _Run,
     epoch: int,
     optimizer: torch.optim.Optimizer,
-    scheduler: CosineLRScheduler,
+    scheduler: WarmupCosine,
     stop: StopSignal,
 ) -> dict:
     """One epoch of training, then a validation pass: the epoch's history row."""
@@ -347,7 +346,7 @@ def _save_checkpoint(
     run: _Run,
     progress: dict,
     optimizer: torch.optim.Optimizer,
-    scheduler: CosineLRScheduler,
+    scheduler: WarmupCosine,
 ) -> None:
     """Everything the next epoch depends on, so that a rerun continues exactly here."""
     save_checkpoint(

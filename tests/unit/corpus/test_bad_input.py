@@ -140,3 +140,35 @@ def test_check_corpus_command_has_no_traceback_for_a_missing_config(tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "check_corpus: missing.yaml: config file not found"
+
+
+def test_a_repeated_annotation_row_names_file_and_both_lines(tmp_path):
+    """Two rows with the same recording, times and label (distinct selection numbers, so
+    not view duplicates) are one call twice: named with both lines, and the key that
+    keeps only the first (issue 24; before: `duplicate clips` without file or line)."""
+    write_recording(tmp_path / "audio", "a.wav", 10)
+    path = write_raven(tmp_path / "raven/a.txt", [(1, 2, "hum"), (3, 4, "chirp"), (1, 2, "hum")])
+    errors = _problems(_load(tmp_path / "audio", tmp_path / "raven"), "error")
+    assert errors[["file", "row", "check"]].values.tolist() == [
+        [str(path), 4, "repeated annotation"]
+    ]
+    detail = errors["detail"].iloc[0]
+    assert "as on line 2;" in detail and "corpus.bad_annotations: skip" in detail
+    corpus = _load(tmp_path / "audio", tmp_path / "raven", bad_annotations="skip")
+    assert corpus.annotations[["start_s", "label", "row"]].values.tolist() == [
+        [1.0, "hum", 2],
+        [3.0, "chirp", 3],
+    ]
+    assert _problems(corpus, "skipped")["row"].tolist() == [4]
+
+
+def test_a_repeated_row_across_csv_files_names_the_other_file(tmp_path):
+    write_recording(tmp_path / "audio", "a.wav", 10)
+    (tmp_path / "csv").mkdir()
+    one, two = tmp_path / "csv/one.csv", tmp_path / "csv/two.csv"
+    one.write_text("recording,start_s,end_s,Annotation\na,1,2,hum\n")
+    two.write_text("recording,start_s,end_s,Annotation\na,3,4,hum\na,1.0,2.0,hum\n")
+    errors = _problems(_load(tmp_path / "audio", tmp_path / "csv", annotation_format="csv"))
+    errors = errors[errors["check"] == "repeated annotation"]
+    assert errors[["file", "row", "action"]].values.tolist() == [[str(two), 3, "error"]]
+    assert f"as on line 2 of {one};" in errors["detail"].iloc[0]

@@ -76,3 +76,19 @@ def test_empty_corpus_folder_stops_the_dataset_naming_it(tmp_path):
     config = {"recordings": str(tmp_path / "audio"), "annotations": str(tmp_path / "raven")}
     with pytest.raises(CorpusError, match=r"audio\s+no recordings:\s+corpus\.recordings holds no"):
         prepare_dataset(tmp_path / "audio", tmp_path / "raven", config, {}, tmp_path / "out")
+
+
+def test_a_repeated_annotation_stops_the_dataset_naming_file_and_lines(tmp_path):
+    """What prepare_dataset says for one call annotated twice (before: `duplicate clips`
+    with a table of clips, no file, no line, no fix)."""
+    config = calls_corpus(tmp_path / "corpus", tapes=4, calls=4)
+    table = tmp_path / "corpus/raven/rec01.Table.1.selections.txt"
+    lines = table.read_text().splitlines()
+    again = lines[2].replace("2\t", "5\t", 1)  # line 3's call again, as selection 5
+    table.write_text("\n".join([*lines, again]) + "\n")  # line 6
+    with pytest.raises(CorpusError, match=r"selections\.txt, line 6 .*as on line 3"):
+        prepare_dataset(config["recordings"], config["annotations"], config, {}, tmp_path / "o")
+    config["bad_annotations"] = "skip"
+    clips = prepare_dataset(config["recordings"], config["annotations"], config, {}, tmp_path / "s")
+    targets = clips[(clips["source"] == "target") & (clips["recording"] == "rec01")]
+    assert len(targets) == 4

@@ -103,6 +103,39 @@ def test_broken_recordings_are_skipped_with_their_reason(scored):
     assert sorted(r for res in results for r in res.scored) == sorted(SCORED)
 
 
+def test_a_missing_channel_is_skipped_naming_the_detect_key(season, models, tmp_path):
+    """Not `set corpus.channel`: the key that chose the channel (issue 24)."""
+    mono = "siteB/toad.wav"
+    detect_shard(
+        season,
+        [mono],
+        models,
+        tmp_path / "work",
+        tmp_path / "shard0.parquet",
+        tmp_path / "shard0.status.csv",
+        ScoringSettings(hop_s=0.1, channel=1),
+        channel_key="detect.season.channel",
+    )
+    (row,) = pd.read_csv(tmp_path / "shard0.status.csv").to_dict("records")
+    assert row["status"] == "skipped" and row["channels"] == 1
+    assert "channel 1 requested, but the file has 1 channel(s)" in row["reason"]
+    assert "set detect.season.channel to `mix`" in row["reason"]
+    assert "corpus.channel" not in row["reason"]
+
+
+def test_a_benchmark_recording_without_the_channel_names_the_benchmark_key(season, models):
+    from sonoflow.corpus.audio import AudioError
+
+    with pytest.raises(AudioError, match=r"toad.wav: channel 3 .*\(set benchmarks\.demo\.channel"):
+        predict_recordings(
+            [season / "siteB/toad.wav"],
+            models,
+            hop_s=0.1,
+            channel=3,
+            channel_key="benchmarks.demo.channel",
+        )
+
+
 def test_scores_cover_each_recording_with_ensemble_probabilities(scored):
     out, _, _ = scored
     scores = pd.concat(pd.read_parquet(out / f"shard{k}.parquet") for k in range(2))

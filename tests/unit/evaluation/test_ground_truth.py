@@ -159,16 +159,27 @@ def test_repeated_selection_number_keeps_every_distinct_call(tmp_path, audio):
         "1\tWaveform 1\t1.0\t2.0\thum\n"
         "1\tSpectrogram 1\t5.0\t6.0\thum\n"
         "2\tSpectrogram 1\t5.0\t6.0\tchirp\n"
-        "2\tSpectrogram 1\t5.0\t6.0\thum\n"
+        "2\tSpectrogram 1\t5.0\t6.5\thum\n"
     )
     write_raven(tmp_path / "raven/b.txt", [])
     truth = _truth(tmp_path, tmp_path / "raven").annotations
-    assert truth[["start_s", "label"]].values.tolist() == [
-        [1.0, "hum"],
-        [5.0, "hum"],
-        [5.0, "chirp"],
-        [5.0, "hum"],
+    assert truth[["start_s", "end_s", "label"]].values.tolist() == [
+        [1.0, 2.0, "hum"],
+        [5.0, 6.0, "hum"],
+        [5.0, 6.0, "chirp"],
+        [5.0, 6.5, "hum"],
     ]
+
+
+def test_a_repeated_reference_names_its_lines(tmp_path, audio):
+    """The same call twice in the ground truth could only ever be matched once (one
+    detection per reference): named with both lines, or the repeat skipped by the policy."""
+    path = write_raven(tmp_path / "raven/a.txt", [(1, 2, "hum"), (1, 2, "hum")])
+    write_raven(tmp_path / "raven/b.txt", [])
+    text = _raised(tmp_path, tmp_path / "raven")
+    assert f"{path}, line 3  repeated annotation:" in text and "as on line 2;" in text
+    truth = _truth(tmp_path, tmp_path / "raven", bad_annotations="skip").annotations
+    assert truth["row"].tolist() == [2]
 
 
 def test_quality_follows_the_corpus_policy(shared_data, tmp_path):
@@ -241,3 +252,26 @@ def test_scores_and_ground_truth_must_cover_the_same_recordings(tmp_path, audio)
         check_scored(["a"], truth, "field")
     with pytest.raises(CorpusError, match=r"ghost: scored, but not a recording"):
         check_scored(["a", "b", "ghost"], truth, "field")
+
+
+def test_a_zero_length_reference_is_named_in_the_evaluation_log(tmp_path, audio, caplog):
+    """A reference that ends where it starts can never match under IoU; it is kept and
+    counted as a miss, and the evaluation log names its file and line (issue 24)."""
+    path = write_raven(tmp_path / "raven/a.txt", [(1, 2, "hum"), (6, 6, "hum")])
+    truth = _truth(tmp_path, tmp_path / "raven", unannotated="call_free")
+    scores = pd.concat([_scores("a", [1, 6]), _scores("b", [], duration=20)])
+    with caplog.at_level("WARNING", logger="sonoflow.evaluation.benchmark"):
+        result = evaluate_scores(scores, truth.annotations, LABELS, EVALUATION)
+    assert "1 reference event(s) of zero length" in caplog.text
+    assert f"{path}, line 3: 'hum' at 6.0 s" in caplog.text
+    assert "evaluation.match: iou it can never match" in caplog.text
+    hum = result.metrics[(result.metrics["threshold"] == 0.5) & (result.metrics["class"] == "hum")]
+    assert hum[["tp", "fn", "n_reference"]].values.tolist() == [[1, 1, 2]]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="sonoflow.evaluation.benchmark"):
+        evaluate_scores(scores, truth.annotations, LABELS, {**EVALUATION, "match": "collar"})
+    assert "only under collar matching: the iou_* and dcase_* columns count" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="sonoflow.evaluation.benchmark"):
+        evaluate_scores(scores, truth.annotations, LABELS, {**EVALUATION, "match": "dcase"})
+    assert "evaluation.match: dcase it can never match" in caplog.text

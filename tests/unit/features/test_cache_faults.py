@@ -49,3 +49,24 @@ def test_nan_recording_is_skipped_by_the_cache_with_the_policy(tmp_path):
     assert index["recording"].tolist() == ["good"]
     with pytest.raises(CacheFileError, match=r"bad: not in the spectrogram cache .*bad audio"):
         SpectrogramCache(tmp_path / "cache", SETTINGS).window("bad", 0)
+
+
+def test_a_window_longer_than_every_recording_warns_naming_the_key(tmp_path, caplog):
+    """Accepted silently before (issue 24): every window was padded."""
+    recordings = []
+    for name, seconds in (("short", 0.3), ("shorter", 0.2)):
+        path = tmp_path / f"{name}.wav"
+        sf.write(path, np.zeros(int(seconds * 8000), np.float32), 8000)
+        recordings.append(path)
+    with caplog.at_level("WARNING", logger="sonoflow.features.cache"):
+        build_cache(recordings, SETTINGS, tmp_path / "cache", key="features.mel16")
+    assert (
+        "features.mel16.window_s 0.5 s is longer than every recording (the longest, short.wav, "
+        "lasts 0.3 s): every window is padded with silence; lower features.mel16.window_s to "
+        "at most 0.3"
+    ) in caplog.text
+    caplog.clear()
+    sf.write(tmp_path / "long.wav", np.zeros(8000, np.float32), 8000)
+    with caplog.at_level("WARNING", logger="sonoflow.features.cache"):
+        build_cache([*recordings, tmp_path / "long.wav"], SETTINGS, tmp_path / "c2")
+    assert "longer than every recording" not in caplog.text

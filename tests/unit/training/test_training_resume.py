@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
+from signal_helpers import start_parent
 from training_helpers import FEATURES, build_training_corpus
 
 RUNNER = Path(__file__).parents[2] / "helpers/train_runner.py"
@@ -111,3 +112,31 @@ def test_checkpoint_over_a_rebuilt_cache_is_not_resumed(work):
     assert rerun.wait() == 0, rerun.stderr.read()
     results = json.loads((work / "stale/results.json").read_text())
     assert results["resumed_after_epoch"] is None and results["epochs_run"] == MODEL["epochs"]
+
+
+def test_sigint_to_the_workflow_process_alone_stops_the_fold_and_keeps_its_checkpoint(
+    work, tmp_path
+):
+    """SIGINT to a stand-in for Snakemake's process (not to its process group) stops the
+    fold it runs after the current batch, the checkpoint stays, and a rerun resumes
+    (issue 24; before: the fold trained on to its end, and the rerun started at epoch 1)."""
+    checkpoint = tmp_path / "fold0.pt"
+    out_dir = tmp_path / "model"
+    command = f"{sys.executable} {RUNNER} {work} {out_dir} {checkpoint} 2> {tmp_path / 'err'}"
+    parent = start_parent(tmp_path, "local", command)
+    deadline = time.monotonic() + 300
+    while not checkpoint.exists():  # the first epoch has finished
+        assert parent.poll() is None and time.monotonic() < deadline, "no checkpoint written"
+        time.sleep(0.05)
+    parent.send_signal(signal.SIGINT)
+    stdout, _ = parent.communicate(timeout=120)
+    assert "KeyboardInterrupt" in stdout and "job exit status 1" in stdout
+    assert "stopped by SIGTERM" in (tmp_path / "err").read_text()
+    stopped_after = torch.load(checkpoint, weights_only=True)["epoch"]
+    assert 1 <= stopped_after < MODEL["epochs"]
+    assert not (out_dir / "model.pt").exists()
+    rerun = _train(work, out_dir, checkpoint)
+    assert rerun.wait() == 0, rerun.stderr.read()
+    assert json.loads((out_dir / "results.json").read_text())["resumed_after_epoch"] == (
+        stopped_after
+    )

@@ -1,9 +1,17 @@
 # Input and params functions of the rules in workflow/rules/export.smk.
 
+from sonoflow.config import export_refusal
+
 # --- export of an experiment's fold ensemble ----------------------------------------------
 
 
 def export_model_inputs(wildcards):
+    """The fold models and metrics; an experiment export_model would refuse after training
+    (metadata fusion, a vector front-end) stops the DAG here, naming the config key."""
+    refusal = export_refusal(config, wildcards.experiment)
+    if refusal is not None:
+        key, why = refusal
+        raise WorkflowError(f"config key {key}: {why}")
     return {
         "models": expand(FOLD_MODEL, experiment=wildcards.experiment, fold=FOLDS),
         "metrics": expand(
@@ -15,6 +23,8 @@ def export_model_inputs(wildcards):
 
 
 def export_outputs():
+    """Every experiment's export but those export_model_inputs refuses (fusion, vectors)."""
+    exportable = [e for e in EXPERIMENTS if export_refusal(config, e) is None]
     return expand(
-        "results/export/{e}/detector.{x}", e=EXPERIMENTS, x=["torchscript", "json"]
+        "results/export/{e}/detector.{x}", e=exportable, x=["torchscript", "json"]
     )

@@ -8,6 +8,7 @@ from workflow_helpers import TINY_CONFIG
 
 from sonoflow.common.schema import section_with_defaults
 from sonoflow.evaluation.benchmark import ALL, evaluate_scores
+from sonoflow.evaluation.dcase import OVERALL
 from sonoflow.evaluation.ground_truth import ground_truth_settings, read_ground_truth
 
 EXPERIMENTS = ("default.mel32.tiny", "default.mel32.tiny_b")
@@ -28,6 +29,21 @@ def test_metrics_and_leaderboard_report_collar_f1_beside_iou_f1(tiny_local_run):
     assert {"f1_low", "f1_high", "average_precision_low", "interval_note"} <= set(board.columns)
     assert board["f1_low"].isna().all() and board["interval_note"].str.contains("only 1").all()
     assert {"collar_f1_low", "onset_error_ms_high"} <= set(metrics.columns)
+
+
+def test_dcase_table_has_each_benchmark_and_the_harmonic_mean(tiny_local_run):
+    metrics = pd.read_csv(tiny_local_run / "results/metrics.csv")
+    assert {"dcase_tp", "dcase_f1", "dcase_f1_low"} <= set(metrics.columns)
+    dcase = pd.read_csv(tiny_local_run / "results/dcase.csv")
+    assert set(dcase["experiment"]) == set(EXPERIMENTS)
+    assert sorted(zip(dcase["experiment"], dcase["benchmark"])) == sorted(
+        (e, b) for e in EXPERIMENTS for b in ("demo", OVERALL)
+    )
+    # one benchmark: the harmonic mean over benchmarks is that benchmark's F-measure
+    by = dcase.set_index(["experiment", "benchmark"])["f_measure"]
+    for experiment in EXPERIMENTS:
+        assert by[(experiment, OVERALL)] == pytest.approx(by[(experiment, "demo")])
+    assert "dcase_f1" in pd.read_csv(tiny_local_run / "results/leaderboard.csv")
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)

@@ -85,7 +85,13 @@ def test_full_run_writes_metrics_models_events_and_plots(finished_run):
     scores = pd.read_parquet(predictions / "shard0.parquet")
     assert list(scores.columns) == ["recording", "start_s", "end_s", "hum", "chirp", "noise"]
     assert scores[["hum", "chirp", "noise"]].sum(axis=1).round(4).eq(1).all()
-    for plot in ("f1_by_threshold", "pr_curves", "per_tape_recall", "recall_by_quality"):
+    for plot in (
+        "f1_by_threshold",
+        "f1_intervals",
+        "pr_curves",
+        "per_tape_recall",
+        "recall_by_quality",
+    ):
         assert (finished_run / f"results/plots/{plot}.png").stat().st_size > 1000
     assert (
         finished_run / f"results/evaluation/{EXPERIMENT}/demo/excerpt.png"
@@ -204,6 +210,7 @@ def test_report_is_made_from_a_finished_run(finished_run):
     report = (finished_run / "report.html").read_text(errors="replace")
     for name in (
         "f1_by_threshold",
+        "f1_intervals",
         "training_history",
         "pr_curves",
         "per_tape_recall",

@@ -5,9 +5,15 @@ rule summarize:
         metrics=SUMMARY["metrics"],
         per_tape=SUMMARY["per_tape"],
         leaderboard=SUMMARY["leaderboard"],
+        dcase=SUMMARY["dcase"],
         f1_plot=report(
             SUMMARY["f1_plot"],
             caption="../report/f1_by_threshold.rst",
+            category="Evaluation",
+        ),
+        f1_interval_plot=report(
+            SUMMARY["f1_interval_plot"],
+            caption="../report/f1_intervals.rst",
             category="Evaluation",
         ),
         pr_plot=report(

@@ -33,7 +33,7 @@ from sonoflow.evaluation.events import (
     track_events,
     window_spans,
 )
-from sonoflow.evaluation.matching import MODES, eligible_pairs, iou_matrix, largest_matching
+from sonoflow.evaluation.matching import MODES, iou_matrix, mode_counts
 
 log = logging.getLogger(__name__)
 ALL, MACRO = "all", "macro"
@@ -107,14 +107,16 @@ def warn_zero_length(truth: pd.DataFrame, match: str) -> None:
         else f"  {r['recording']}: {r['label']!r} at {r['start_s']} s"
         for r in zero.to_dict("records")
     ]
-    if match == "iou":
+    if match in ("iou", "dcase"):
         consequence = (
-            "under evaluation.match: iou it can never match (IoU 0 with any detection) and "
-            "counts as a missed call; give it an end time after its start, or use "
+            f"under evaluation.match: {match} it can never match (IoU 0 with any detection) "
+            "and counts as a missed call; give it an end time after its start, or use "
             "evaluation.match: collar"
         )
     else:
-        consequence = "it can match only under collar matching: the iou_* columns count it missed"
+        consequence = (
+            "it can match only under collar matching: the iou_* and dcase_* columns count it missed"
+        )
     log.warning(
         "%d reference event(s) of zero length (end = start); %s:\n%s",
         len(zero),
@@ -133,6 +135,8 @@ def evaluate_scores(
     """Metrics over the threshold sweep; Raven tables of the events at the configured
     thresholds when `events_dir` is given."""
     settings = with_defaults(settings)
+    # events the DCASE protocol neither counts found nor missed (its UNK); a target is no unknown
+    unknowns = truth[truth["label"].isin(set(settings["unknown_labels"]) - set(labels))]
     truth = truth[truth["label"].isin(labels)]
     warn_zero_length(truth, settings["match"])
     recordings = list(dict.fromkeys(scores["recording"]))
@@ -142,6 +146,7 @@ def evaluate_scores(
     for recording in recordings:
         windows = scores[scores["recording"] == recording]
         reference = truth[truth["recording"] == recording]
+        unknown = unknowns[unknowns["recording"] == recording]
         duration = float(windows["end_s"].max()) if len(windows) else 0.0
         tracks = recording_tracks(windows, labels, settings)
         for threshold in sweep_thresholds(settings):
@@ -153,7 +158,7 @@ def evaluate_scores(
                         "threshold": threshold,
                         "class": lab,
                         "recording": recording,
-                        **compare(ref, events[lab][:, :2], settings, duration),
+                        **compare(ref, events[lab][:, :2], settings, duration, unknown),
                     }
                 )
             if events_dir is not None and threshold in written:
@@ -166,19 +171,27 @@ def evaluate_scores(
     return Evaluation(metrics, per_tape)
 
 
-def compare(ref: pd.DataFrame, estimated: np.ndarray, settings: dict, duration: float) -> dict:
+def compare(
+    ref: pd.DataFrame,
+    estimated: np.ndarray,
+    settings: dict,
+    duration: float,
+    unknown: pd.DataFrame | None = None,
+) -> dict:
     """Counts of one recording and class: events (by `match`, and by each matching mode as
-    `iou_*` and `collar_*`), matched-pair errors, qualities, segments."""
+    `iou_*`, `collar_*` and `dcase_*`), matched-pair errors, qualities, segments. `unknown`
+    holds the recording's events of `unknown_labels`, which only the dcase mode reads."""
     settings = with_defaults(settings)
     ref_spans = ref[["start_s", "end_s"]].to_numpy(dtype=float)
-    iou = iou_matrix(ref_spans, estimated)
+    unknown_spans = (
+        np.zeros((0, 2)) if unknown is None else unknown[["start_s", "end_s"]].to_numpy(float)
+    )
+    iou = iou_matrix(ref_spans, estimated)  # shared by the modes
     by_mode = {
-        mode: largest_matching(
-            eligible_pairs(ref_spans, estimated, {**settings, "match": mode}), iou
-        )
+        mode: mode_counts(ref_spans, estimated, {**settings, "match": mode}, unknown_spans, iou)
         for mode in MODES
     }
-    pairs = by_mode[settings["match"]]
+    pairs, tp, fp, fn = by_mode[settings["match"]]
     matched_ref = [r for r, _, _ in pairs]
     est_idx = [c for _, c, _ in pairs]
     onset_err = np.abs(ref_spans[matched_ref, 0] - estimated[est_idx, 0]).sum() if pairs else 0.0
@@ -186,9 +199,9 @@ def compare(ref: pd.DataFrame, estimated: np.ndarray, settings: dict, duration: 
     end = max(duration, *ref_spans[:, 1], *estimated[:, 1], 0.0)
     seg_tp, seg_fp, seg_fn = segment_counts(ref_spans, estimated, settings["segment_s"], end)
     out = {
-        "tp": len(pairs),
-        "fp": len(estimated) - len(pairs),
-        "fn": len(ref_spans) - len(pairs),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
         "n_reference": len(ref_spans),
         "n_detected": len(estimated),
         "onset_error_sum_s": float(onset_err),
@@ -197,10 +210,8 @@ def compare(ref: pd.DataFrame, estimated: np.ndarray, settings: dict, duration: 
         "seg_fp": seg_fp,
         "seg_fn": seg_fn,
     }
-    for mode, found in by_mode.items():
-        out[f"{mode}_tp"] = len(found)
-        out[f"{mode}_fp"] = len(estimated) - len(found)
-        out[f"{mode}_fn"] = len(ref_spans) - len(found)
+    for mode, (_, mode_tp, mode_fp, mode_fn) in by_mode.items():
+        out[f"{mode}_tp"], out[f"{mode}_fp"], out[f"{mode}_fn"] = mode_tp, mode_fp, mode_fn
     # grades are integers from the annotation reader (missing: <NA>), or any text
     qualities = (
         ref["quality"].astype("string").fillna("").to_numpy(dtype=str) if "quality" in ref else []

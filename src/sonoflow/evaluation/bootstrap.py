@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sonoflow.evaluation.matching import MODES
+
 LEVEL = 0.95
 MIN_RECORDINGS = 5
 
@@ -189,12 +191,13 @@ def average_precision(recall: np.ndarray, precision: np.ndarray) -> np.ndarray:
 
 
 # Columns of the per-tape table that the figures of `metric_intervals` are built from.
+PREFIXES = ("", *(f"{mode}_" for mode in MODES))  # the configured match, then each mode
 CUBE = [
-    *(f"{m}{c}" for m in ("", "iou_", "collar_") for c in ("tp", "fp", "fn")),
+    *(f"{m}{c}" for m in PREFIXES for c in ("tp", "fp", "fn")),
     "onset_error_sum_s",
     "offset_error_sum_s",
 ]
-RATES = [f"{m}{r}" for m in ("", "iou_", "collar_") for r in ("precision", "recall", "f1")]
+RATES = [f"{m}{r}" for m in PREFIXES for r in ("precision", "recall", "f1")]
 FIGURES = [*RATES, "onset_error_ms", "offset_error_ms", "average_precision"]
 
 
@@ -212,13 +215,14 @@ def error_sums(per_tape: pd.DataFrame) -> pd.DataFrame:
 def figures(cube: np.ndarray) -> dict[str, np.ndarray]:
     """FIGURES from (..., threshold, len(CUBE)) summed counts, each (..., threshold)."""
     out = {}
-    for i, mode in enumerate(("", "iou_", "collar_")):
+    for i, mode in enumerate(PREFIXES):
         rated = rates(cube[..., 3 * i : 3 * i + 3])
         out.update(dict(zip((f"{mode}{r}" for r in ("precision", "recall", "f1")), rated)))
     tp = cube[..., 0]
+    onset, offset = CUBE.index("onset_error_sum_s"), CUBE.index("offset_error_sum_s")
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["onset_error_ms"] = np.where(tp > 0, 1000 * cube[..., 9] / tp, np.nan)
-        out["offset_error_ms"] = np.where(tp > 0, 1000 * cube[..., 10] / tp, np.nan)
+        out["onset_error_ms"] = np.where(tp > 0, 1000 * cube[..., onset] / tp, np.nan)
+        out["offset_error_ms"] = np.where(tp > 0, 1000 * cube[..., offset] / tp, np.nan)
     ap = average_precision(out["recall"], out["precision"])
     out["average_precision"] = np.broadcast_to(ap[..., None], tp.shape)
     return out

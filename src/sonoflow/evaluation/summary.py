@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 
 from sonoflow.common.atomic import write_csv
-from sonoflow.common.plots import plt, save_figure
+from sonoflow.common.plots import new_figure, plt, save_figure
 from sonoflow.common.tables import read_table
+from sonoflow.evaluation.dcase import dcase_table
 
 
 def collect_metrics(paths: list[str | Path]) -> pd.DataFrame:
@@ -25,14 +26,14 @@ def collect_metrics(paths: list[str | Path]) -> pd.DataFrame:
 
 
 def leaderboard(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Best overall F1 per experiment x benchmark, with the threshold that gives it, IoU and
-    collar F1 and the onset and offset errors there, the average precision over the sweep,
+    """Best overall F1 per experiment x benchmark, with the threshold that gives it, IoU,
+    collar and DCASE F1 and the onset and offset errors there, the average precision over the sweep,
     and the F1 of a detector that fires everywhere (threshold 0); with the bootstrap bounds
     (`*_low`, `*_high`) and `interval_note` (why there are none) that evaluate wrote."""
     overall = metrics[(metrics["class"] == "all") & metrics["f1"].notna()].reset_index(drop=True)
     best = overall.loc[overall.groupby(["experiment", "benchmark"])["f1"].idxmax()]
-    columns = ["precision", "recall", "f1", "iou_f1", "collar_f1", "onset_error_ms"]
-    columns = [*columns, "offset_error_ms", "average_precision"]
+    columns = ["precision", "recall", "f1", "iou_f1", "collar_f1", "dcase_f1", "onset_error_ms"]
+    columns = [c for c in [*columns, "offset_error_ms", "average_precision"] if c in best]
     # 95% bootstrap bounds over tapes beside each figure, where evaluate wrote them
     bounds = [f"{c}_{side}" for c in columns for side in ("low", "high") if f"{c}_{side}" in best]
     notes = ["n_recordings", "interval_note"] if "interval_note" in best else []
@@ -69,6 +70,49 @@ def plot_f1_by_threshold(metrics: pd.DataFrame, path: str | Path) -> None:
         ax.grid(alpha=0.3)
     axes[-1].legend(fontsize="x-small")
     save_figure(fig, path)
+
+
+def f1_interval_figure(metrics: pd.DataFrame):
+    """F1 (all classes) against threshold with its 95% tape-bootstrap band (`f1_low`,
+    `f1_high`), one panel per benchmark and one line per experiment. Where a benchmark has
+    too few tapes for an interval (bounds NaN) the line stands alone, and the legend and the
+    panel's title say so."""
+    overall = metrics[metrics["class"] == "all"]
+    benchmarks = list(dict.fromkeys(overall["benchmark"]))
+    experiments = list(dict.fromkeys(overall["experiment"]))
+    colours = dict(zip(experiments, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 10))
+    fig, axes = new_figure((max(6.0, 5.5 * len(benchmarks)), 4.5), ncols=len(benchmarks))
+    axes = axes if isinstance(axes, list) else [axes]
+    for ax, benchmark in zip(axes, benchmarks):
+        without = []
+        for experiment in experiments:
+            rows = overall[
+                (overall["benchmark"] == benchmark) & (overall["experiment"] == experiment)
+            ].sort_values("threshold")
+            if rows.empty:
+                continue
+            colour = colours[experiment]
+            low = rows.get("f1_low", pd.Series(np.nan, index=rows.index)).astype(float)
+            high = rows.get("f1_high", pd.Series(np.nan, index=rows.index)).astype(float)
+            banded = low.notna().any()
+            label = experiment if banded else f"{experiment} (no interval)"
+            ax.plot(rows["threshold"], rows["f1"], marker=".", color=colour, label=label)
+            if banded:
+                ax.fill_between(rows["threshold"], low, high, color=colour, alpha=0.2, linewidth=0)
+            else:
+                without.append(int(rows["n_recordings"].iloc[0]) if "n_recordings" in rows else 0)
+        title = f"{benchmark}: F1, band = 95% interval over tapes"
+        if without:
+            title = f"{benchmark}: F1, no interval: only {max(without)} tape(s)"
+        ax.set(xlabel="threshold", ylabel="F1 (all classes)", xlim=(0, 1), ylim=(0, 1))
+        ax.set_title(title, fontsize="medium")
+        ax.legend(fontsize="x-small", loc="best")
+    return fig
+
+
+def plot_f1_intervals(metrics: pd.DataFrame, path: str | Path) -> None:
+    """`f1_interval_figure` written to `path`."""
+    save_figure(f1_interval_figure(metrics), path)
 
 
 def plot_pr_curves(metrics: pd.DataFrame, path: str | Path) -> None:
@@ -152,7 +196,9 @@ def write_summary(
     write_csv(out["metrics"], metrics, float_format="%.6f")
     write_csv(out["per_tape"], per_tape, float_format="%.6f")
     write_csv(out["leaderboard"], leaderboard(metrics), float_format="%.4f")
+    write_csv(out["dcase"], dcase_table(metrics), float_format="%.6f")
     plot_f1_by_threshold(metrics, out["f1_plot"])
+    plot_f1_intervals(metrics, out["f1_interval_plot"])
     plot_pr_curves(metrics, out["pr_plot"])
     plot_per_tape_recall(per_tape, metrics, out["per_tape_plot"])
     plot_recall_by_quality(metrics, out["quality_plot"])

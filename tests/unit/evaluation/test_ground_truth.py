@@ -270,4 +270,8 @@ def test_a_zero_length_reference_is_named_in_the_evaluation_log(tmp_path, audio,
     caplog.clear()
     with caplog.at_level("WARNING", logger="sonoflow.evaluation.benchmark"):
         evaluate_scores(scores, truth.annotations, LABELS, {**EVALUATION, "match": "collar"})
-    assert "only under collar matching: the iou_* columns count it missed" in caplog.text
+    assert "only under collar matching: the iou_* and dcase_* columns count" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="sonoflow.evaluation.benchmark"):
+        evaluate_scores(scores, truth.annotations, LABELS, {**EVALUATION, "match": "dcase"})
+    assert "evaluation.match: dcase it can never match" in caplog.text

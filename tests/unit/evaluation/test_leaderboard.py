@@ -1,7 +1,9 @@
+import numpy as np
 import pandas as pd
 import pytest
 
-from sonoflow.evaluation.summary import leaderboard
+from sonoflow.common.plots import plt
+from sonoflow.evaluation.summary import f1_interval_figure, leaderboard, plot_f1_intervals
 
 
 def test_leaderboard_reports_collar_f1_beside_iou_f1_at_the_best_threshold():
@@ -62,3 +64,41 @@ def test_leaderboard_carries_the_bootstrap_bounds_and_the_note_of_the_best_thres
     assert (row["f1_low"], row["f1"], row["f1_high"]) == (0.7, 0.8, 0.9)
     assert row["n_recordings"] == 6 and row["interval_note"] == ""
     assert "precision_low" not in row  # only the bounds evaluate wrote
+
+
+def interval_rows(benchmark, n_recordings, banded):
+    return [
+        {
+            "experiment": experiment,
+            "benchmark": benchmark,
+            "class": cls,
+            "threshold": t,
+            "f1": f1,
+            "f1_low": f1 - 0.1 if banded else np.nan,
+            "f1_high": f1 + 0.1 if banded else np.nan,
+            "n_recordings": n_recordings,
+        }
+        for experiment in ("a", "b")
+        for t, f1 in ((0.2, 0.4), (0.5, 0.7), (0.8, 0.5))
+        for cls in ("all", "song")
+    ]
+
+
+def test_f1_interval_plot_bands_benchmarks_with_intervals_and_says_where_there_are_none(
+    tmp_path,
+):
+    metrics = pd.DataFrame([*interval_rows("forest", 8, True), *interval_rows("pond", 2, False)])
+    fig = f1_interval_figure(metrics)
+    forest, pond = fig.axes
+    # one band (a filled PolyCollection) per experiment where the bounds exist, none elsewhere
+    assert len(forest.collections) == 2 and len(pond.collections) == 0
+    band = forest.collections[0].get_paths()[0].vertices
+    assert band[:, 1].min() == pytest.approx(0.3) and band[:, 1].max() == pytest.approx(0.8)
+    assert len(forest.lines) == len(pond.lines) == 2  # `all` rows only, one line each
+    assert "95% interval" in forest.get_title()
+    assert "no interval" in pond.get_title() and "2 tape" in pond.get_title()
+    labels = [t.get_text() for t in pond.get_legend().get_texts()]
+    assert labels == ["a (no interval)", "b (no interval)"]
+    plt.close(fig)
+    plot_f1_intervals(metrics, tmp_path / "f1_intervals.png")
+    assert (tmp_path / "f1_intervals.png").read_bytes()[:4] == b"\x89PNG"

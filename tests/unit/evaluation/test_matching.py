@@ -2,6 +2,7 @@ import itertools
 
 import numpy as np
 import pytest
+from evaluation_helpers import random_cases
 
 from sonoflow.evaluation.matching import iou_matrix, match
 
@@ -28,14 +29,10 @@ def brute_force(iou, min_iou):
 
 
 def test_matches_brute_force_on_random_small_cases():
-    rng = np.random.default_rng(0)
-    for _ in range(300):
-        n, m = rng.integers(0, 5), rng.integers(0, 5)
-        ref = np.sort(rng.uniform(0, 6, size=(n, 2)), axis=1)
-        est = np.sort(rng.uniform(0, 6, size=(m, 2)), axis=1)
+    for rng, ref, est in random_cases(seed=0):
         min_iou = rng.choice([0.1, 0.3, 0.5])
         matched = iou_match(ref, est, min_iou)
-        iou = iou_matrix(ref, est).reshape(n, m)
+        iou = iou_matrix(ref, est).reshape(len(ref), len(est))
         size, total = brute_force(iou, min_iou)
         assert len(matched) == size
         assert sum(v for *_, v in matched) == pytest.approx(total)

@@ -5,6 +5,7 @@ rule summarize:
         metrics=SUMMARY["metrics"],
         per_tape=SUMMARY["per_tape"],
         leaderboard=SUMMARY["leaderboard"],
+        comparison=SUMMARY["comparison"],
         f1_plot=report(
             SUMMARY["f1_plot"],
             caption="../report/f1_by_threshold.rst",
@@ -30,11 +31,18 @@ rule summarize:
             caption="../report/training_history.rst",
             category="Training",
         ),
+        cost_plot=report(
+            SUMMARY["cost_plot"],
+            caption="../report/cost.rst",
+            category="Evaluation",
+        ),
     log:
         "logs/summarize/summarize.log",
     benchmark:
         "benchmarks/summarize/summarize.tsv"
     conda:
         "../../envs/sonoflow.yaml"
+    params:
+        bootstrap=config["evaluation"]["bootstrap"],
     script:
         "../scripts/summarize.py"

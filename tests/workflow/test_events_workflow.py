@@ -10,6 +10,7 @@ from sonoflow.common.schema import section_with_defaults
 from sonoflow.evaluation.benchmark import ALL, evaluate_scores
 from sonoflow.evaluation.dcase import OVERALL
 from sonoflow.evaluation.ground_truth import ground_truth_settings, read_ground_truth
+from sonoflow.evaluation.summary import COMPARISON_COLUMNS
 
 EXPERIMENTS = ("default.mel32.tiny", "default.mel32.tiny_b")
 
@@ -29,6 +30,20 @@ def test_metrics_and_leaderboard_report_collar_f1_beside_iou_f1(tiny_local_run):
     assert {"f1_low", "f1_high", "average_precision_low", "interval_note"} <= set(board.columns)
     assert board["f1_low"].isna().all() and board["interval_note"].str.contains("only 1").all()
     assert {"collar_f1_low", "onset_error_ms_high"} <= set(metrics.columns)
+    # the paired comparison of the two experiments, both ways; one tape beats nobody
+    comparison = pd.read_csv(tiny_local_run / "results/comparison.csv")
+    assert list(comparison.columns) == COMPARISON_COLUMNS
+    assert set(zip(comparison["experiment_a"], comparison["experiment_b"])) == {
+        EXPERIMENTS,
+        EXPERIMENTS[::-1],
+    }
+    assert comparison["f1_difference"].sum() == pytest.approx(0, abs=1e-6)
+    assert comparison["note"].str.contains("only 1").all()
+    assert not comparison["f1_excludes_zero"].any() and board["unbeaten"].all()
+    # the threshold chosen on other tapes needs evaluation.held_out.min_recordings of them
+    assert {"held_out_f1", "held_out_thresholds", "held_out_note"} <= set(metrics.columns)
+    assert board["held_out_f1"].isna().all()
+    assert board["held_out_note"].str.contains("only 1 recording").all()
 
 
 def test_dcase_table_has_each_benchmark_and_the_harmonic_mean(tiny_local_run):
@@ -50,7 +65,10 @@ def test_dcase_table_has_each_benchmark_and_the_harmonic_mean(tiny_local_run):
 def test_false_positives_do_not_rise_with_the_threshold(tiny_local_run, experiment):
     project = tiny_local_run
     scores = pd.concat(
-        [pd.read_parquet(p) for p in (project / f"results/predictions/{experiment}/demo").iterdir()]
+        [
+            pd.read_parquet(p)
+            for p in (project / f"results/predictions/{experiment}/demo").glob("*.parquet")
+        ]
     )
     demo = project / "results/demo_corpus/benchmark"
     bench = section_with_defaults("benchmark", TINY_CONFIG["benchmarks"]["demo"])

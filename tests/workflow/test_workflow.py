@@ -91,6 +91,7 @@ def test_full_run_writes_metrics_models_events_and_plots(finished_run):
         "pr_curves",
         "per_tape_recall",
         "recall_by_quality",
+        "comparison_forest",
     ):
         assert (finished_run / f"results/plots/{plot}.png").stat().st_size > 1000
     assert (
@@ -102,6 +103,43 @@ def test_full_run_writes_metrics_models_events_and_plots(finished_run):
     for log in (predict_log, train_log):  # GPU jobs say what their start-up cost
         assert re.search(r"start-up: \d+\.\d s from process start to first batch", log)
     assert (finished_run / "benchmarks/predict" / f"{EXPERIMENT}.demo.shard0.tsv").exists()
+
+
+def test_cost_columns_of_the_leaderboard_are_what_the_benchmark_files_hold(finished_run):
+    board = pd.read_csv(finished_run / "results/leaderboard.csv").set_index("experiment")
+    bench = finished_run / "benchmarks"
+    for experiment in (EXPERIMENT, "default.mel32.tiny_b"):
+        row = board.loc[experiment]
+        folds = [
+            pd.read_csv(bench / f"train_fold/{experiment}.fold{k}.tsv", sep="\t") for k in (0, 1)
+        ]
+        assert row["train_s_per_fold"] == pytest.approx(
+            sum(f["s"].mean() for f in folds) / 2, abs=1e-4
+        )
+        assert row["train_max_rss_mb"] == pytest.approx(
+            max(f["max_rss"].max() for f in folds), abs=1e-4
+        )
+        shards = [
+            pd.read_csv(bench / f"predict/{experiment}.demo.shard{k}.tsv", sep="\t") for k in (0, 1)
+        ]
+        seconds = sum(f["s"].mean() for f in shards)
+        runs = [
+            json.loads(
+                (finished_run / f"results/predictions/{experiment}/demo/shard{k}.json").read_text()
+            )
+            for k in (0, 1)
+        ]
+        hours = sum(r["audio_s"] for r in runs) / 3600
+        assert hours > 0 and runs[1]["audio_s"] == 0  # the one tape is in shard 0
+        assert row["predict_s"] == pytest.approx(seconds, abs=1e-4)
+        assert row["predict_s_per_audio_hour"] == pytest.approx(seconds / hours, rel=1e-3)
+        assert row["predict_max_rss_mb"] == pytest.approx(
+            max(f["max_rss"].max() for f in shards), abs=1e-4
+        )
+        # the tiny run is on this machine's device, for training and prediction alike
+        expected = "cuda" if torch.cuda.is_available() else "cpu"
+        assert row["train_device"] == row["predict_device"] == expected
+    assert (finished_run / "results/plots/cost.png").stat().st_size > 1000
 
 
 def test_complete_run_schedules_nothing(finished_run):
@@ -211,6 +249,8 @@ def test_report_is_made_from_a_finished_run(finished_run):
     for name in (
         "f1_by_threshold",
         "f1_intervals",
+        "comparison_forest",
+        "cost",
         "training_history",
         "pr_curves",
         "per_tape_recall",

@@ -4,10 +4,11 @@ rule predict:
         recordings=benchmark_recordings,
     output:
         scores="results/predictions/{experiment}/{benchmark}/shard{shard}.parquet",
+        run=PREDICTION_RUN,
     log:
         "logs/predict/{experiment}.{benchmark}.shard{shard}.log",
     benchmark:
-        "benchmarks/predict/{experiment}.{benchmark}.shard{shard}.tsv"
+        PREDICTION_BENCHMARK
     conda:
         "../../envs/sonoflow.yaml"
     threads: 2

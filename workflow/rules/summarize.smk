@@ -6,6 +6,7 @@ rule summarize:
         per_tape=SUMMARY["per_tape"],
         leaderboard=SUMMARY["leaderboard"],
         dcase=SUMMARY["dcase"],
+        comparison=SUMMARY["comparison"],
         f1_plot=report(
             SUMMARY["f1_plot"],
             caption="../report/f1_by_threshold.rst",
@@ -36,11 +37,23 @@ rule summarize:
             caption="../report/training_history.rst",
             category="Training",
         ),
+        cost_plot=report(
+            SUMMARY["cost_plot"],
+            caption="../report/cost.rst",
+            category="Evaluation",
+        ),
+        comparison_plot=report(
+            SUMMARY["comparison_plot"],
+            caption="../report/comparison_forest.rst",
+            category="Evaluation",
+        ),
     log:
         "logs/summarize/summarize.log",
     benchmark:
         "benchmarks/summarize/summarize.tsv"
     conda:
         "../../envs/sonoflow.yaml"
+    params:
+        bootstrap=config["evaluation"]["bootstrap"],
     script:
         "../scripts/summarize.py"

@@ -24,7 +24,7 @@ rule train_fold:
     log:
         "logs/train_fold/{experiment}.fold{fold}.log",
     benchmark:
-        "benchmarks/train_fold/{experiment}.fold{fold}.tsv"
+        TRAIN_BENCHMARK
     conda:
         "../../envs/sonoflow.yaml"
     threads: 2

@@ -3,7 +3,7 @@ import pandas as pd
 from sonoflow.common.atomic import write_csv
 from sonoflow.common.logs import log_to
 from sonoflow.evaluation.benchmark import evaluate_scores, excerpt_threshold, recording_events
-from sonoflow.evaluation.bootstrap import add_intervals
+from sonoflow.evaluation.bootstrap import add_held_out, add_intervals
 from sonoflow.evaluation.excerpt import choose_excerpt, plot_excerpt
 from sonoflow.evaluation.ground_truth import (
     check_scored,
@@ -22,6 +22,7 @@ log.info("reference events scored:\n%s", references_per_recording(ground_truth, 
 truth = ground_truth.annotations
 result = evaluate_scores(scores, truth, labels, settings, events_dir=snakemake.output.events)
 metrics = add_intervals(result.metrics, result.per_tape, labels, settings["bootstrap"])
+metrics = add_held_out(metrics, result.per_tape, labels, settings["held_out"])
 write_csv(snakemake.output.metrics, metrics, float_format="%.6f")
 write_csv(snakemake.output.per_tape, result.per_tape, float_format="%.6f")
 log.info("metrics:\n%s", result.metrics.to_string())

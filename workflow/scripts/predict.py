@@ -4,10 +4,11 @@ claim_gpu()  # before anything touches CUDA
 
 from pathlib import Path
 
-from sonoflow.common.atomic import atomic_path
+from sonoflow.common.atomic import atomic_path, write_json
+from sonoflow.common.device import describe_device_short, pick_device
 from sonoflow.common.logs import log_to
 from sonoflow.common.shards import shard_recordings
-from sonoflow.corpus.audio import list_recordings
+from sonoflow.corpus.audio import duration_s, list_recordings
 from sonoflow.prediction.predict import predict_recordings
 
 log = log_to(snakemake.log[0])
@@ -34,3 +35,12 @@ scores = predict_recordings(
 with atomic_path(snakemake.output.scores) as tmp:
     scores.to_parquet(tmp, index=False)
 log.info("%d windows over %d recordings", len(scores), scores["recording"].nunique())
+# what the job ran on and how much audio it scored: the cost columns of the leaderboard
+device = pick_device()
+run = {
+    "device": device.type,
+    "device_name": describe_device_short(device),
+    "recordings": len(recordings),
+    "audio_s": sum(duration_s(p) for p in recordings),
+}
+write_json(snakemake.output.run, run)

@@ -428,3 +428,44 @@ def held_out_f1(
         "n_recordings": len(recordings),
         "note": "",
     }
+
+
+HELD_OUT = ["held_out_f1", "held_out_thresholds", "held_out_note"]
+
+
+def held_out_columns(per_tape: pd.DataFrame, labels: list[str], settings: dict) -> pd.DataFrame:
+    """Per class (each label and `all`, the labels pooled): HELD_OUT, the F1 of `held_out_f1`
+    with the threshold chosen on other tapes, the thresholds chosen per fold (joined by ';')
+    and why the F1 is missing. `settings` is the `evaluation.held_out` section (folds: None
+    for leave-one-tape-out or k, seed, min_recordings); below min_recordings recordings the F1
+    is NaN with a note. `macro` rows get NaN: each class would choose its own threshold."""
+    rows = []
+    for name, classes in [*((lab, [lab]) for lab in labels), ("all", labels)]:
+        result = held_out_f1(per_tape, classes, n_folds=settings["folds"], seed=settings["seed"])
+        n, note = result["n_recordings"], result["note"]
+        if not note and n < settings["min_recordings"]:
+            note = (
+                f"only {n} recording(s), fewer than evaluation.held_out.min_recordings="
+                f"{settings['min_recordings']}: too few tapes to choose a threshold on some "
+                "and score it on the others"
+            )
+        rows.append(
+            {
+                "class": name,
+                "held_out_f1": float("nan") if note else result["held_out_f1"],
+                "held_out_thresholds": ""
+                if note
+                else ";".join(f"{t:g}" for t in result["thresholds"]),
+                "held_out_note": note,
+            }
+        )
+    macro = "each class chooses its own threshold: see the classes' and all's rows"
+    rows.append({"class": "macro", **dict(zip(HELD_OUT, (np.nan, "", macro)))})
+    return pd.DataFrame(rows)
+
+
+def add_held_out(
+    metrics: pd.DataFrame, per_tape: pd.DataFrame, labels: list[str], settings: dict
+) -> pd.DataFrame:
+    """`metrics` with HELD_OUT beside each class's rows (the same at every threshold)."""
+    return metrics.merge(held_out_columns(per_tape, labels, settings), on="class", how="left")

@@ -10,7 +10,10 @@ import pandas as pd
 from sonoflow.common.atomic import write_csv
 from sonoflow.common.plots import new_figure, plt, save_figure
 from sonoflow.common.tables import read_table
+from sonoflow.evaluation.bootstrap import compare_experiments, unbeaten
+from sonoflow.evaluation.cost import add_cost, plot_cost, prediction_cost, training_cost
 from sonoflow.evaluation.dcase import dcase_table
+from sonoflow.evaluation.forest import plot_comparison_forest
 
 
 def collect_metrics(paths: list[str | Path]) -> pd.DataFrame:
@@ -29,7 +32,9 @@ def leaderboard(metrics: pd.DataFrame) -> pd.DataFrame:
     """Best overall F1 per experiment x benchmark, with the threshold that gives it, IoU,
     collar and DCASE F1 and the onset and offset errors there, the average precision over the sweep,
     and the F1 of a detector that fires everywhere (threshold 0); with the bootstrap bounds
-    (`*_low`, `*_high`) and `interval_note` (why there are none) that evaluate wrote."""
+    (`*_low`, `*_high`) and `interval_note` (why there are none) that evaluate wrote, and
+    `held_out_f1` (threshold chosen on other tapes) beside `f1` with its chosen thresholds
+    and note, where evaluate wrote them."""
     overall = metrics[(metrics["class"] == "all") & metrics["f1"].notna()].reset_index(drop=True)
     best = overall.loc[overall.groupby(["experiment", "benchmark"])["f1"].idxmax()]
     columns = ["precision", "recall", "f1", "iou_f1", "collar_f1", "dcase_f1", "onset_error_ms"]
@@ -37,14 +42,62 @@ def leaderboard(metrics: pd.DataFrame) -> pd.DataFrame:
     # 95% bootstrap bounds over tapes beside each figure, where evaluate wrote them
     bounds = [f"{c}_{side}" for c in columns for side in ("low", "high") if f"{c}_{side}" in best]
     notes = ["n_recordings", "interval_note"] if "interval_note" in best else []
+    # F1 with the threshold chosen on other tapes, where evaluate wrote it
+    notes += [c for c in ("held_out_f1", "held_out_thresholds", "held_out_note") if c in best]
     board = best[["experiment", "benchmark", "threshold", *columns, *bounds, *notes]].rename(
         columns={"threshold": "best_threshold"}
     )
+    if "held_out_f1" in board:  # beside the optimistic F1
+        board.insert(board.columns.get_loc("f1") + 1, "held_out_f1", board.pop("held_out_f1"))
     everywhere = overall[overall["threshold"] == 0].set_index(["experiment", "benchmark"])["f1"]
     board["f1_fire_everywhere"] = [
         everywhere.get(k) for k in zip(board["experiment"], board["benchmark"])
     ]
     return board.sort_values("f1", ascending=False).reset_index(drop=True)
+
+
+COMPARISON_COLUMNS = [
+    "benchmark",
+    "experiment_a",
+    "experiment_b",
+    *(
+        f"{m}_{s}"
+        for m in ("f1", "ap")
+        for s in ("difference", "difference_low", "difference_high", "excludes_zero")
+    ),
+    "n_recordings",
+    "note",
+]
+
+
+def comparison_table(per_tape: pd.DataFrame, bootstrap: dict) -> pd.DataFrame:
+    """`bootstrap.compare_experiments` for every ordered pair of experiments on each benchmark
+    (all classes pooled, as the leaderboard's F1): COMPARISON_COLUMNS, one row per pair.
+    `bootstrap` is the `evaluation.bootstrap` section (resamples, seed, min_recordings)."""
+    options = {
+        "n_resamples": bootstrap["resamples"],
+        "seed": bootstrap["seed"],
+        "min_recordings": bootstrap["min_recordings"],
+    }
+    frames = []
+    for name, rows in per_tape.groupby("benchmark", sort=True):
+        tapes = {e: r for e, r in rows.groupby("experiment", sort=True)}
+        if len(tapes) > 1:
+            frames.append(compare_experiments(tapes, **options).assign(benchmark=name))
+    if not frames:
+        return pd.DataFrame(columns=COMPARISON_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[COMPARISON_COLUMNS]
+
+
+def mark_unbeaten(board: pd.DataFrame, comparison: pd.DataFrame) -> pd.DataFrame:
+    """`board` with `unbeaten`: True where no other experiment on that benchmark beats the
+    row's one with confidence in best-threshold F1 (its paired interval excludes zero)."""
+    beaten = set()
+    for name, rows in comparison.groupby("benchmark"):
+        others = set(rows["experiment_a"]) - set(unbeaten(rows, "f1"))
+        beaten |= {(name, e) for e in others}
+    marks = [(b, e) not in beaten for b, e in zip(board["benchmark"], board["experiment"])]
+    return board.assign(unbeaten=marks)
 
 
 def at_best_threshold(table: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
@@ -189,14 +242,32 @@ def plot_training_history(histories: dict[str, pd.DataFrame], path: str | Path) 
 
 
 def write_summary(
-    metrics_paths: list, per_tape_paths: list, history_paths: list, out: dict
+    metrics_paths: list,
+    per_tape_paths: list,
+    history_paths: list,
+    out: dict,
+    bootstrap: dict,
+    cost: dict,
 ) -> pd.DataFrame:
+    """Write the summary files of `out` (SUMMARY's names); `bootstrap` is the
+    `evaluation.bootstrap` section the paired comparison resamples with; `cost` holds the
+    path lists train_benchmarks, fold_results, predict_benchmarks and predict_runs."""
     metrics = collect_metrics(metrics_paths)
     per_tape = collect_metrics(per_tape_paths)
     write_csv(out["metrics"], metrics, float_format="%.6f")
     write_csv(out["per_tape"], per_tape, float_format="%.6f")
-    write_csv(out["leaderboard"], leaderboard(metrics), float_format="%.4f")
     write_csv(out["dcase"], dcase_table(metrics), float_format="%.6f")
+    comparison = comparison_table(per_tape, bootstrap)
+    write_csv(out["comparison"], comparison, float_format="%.6f")
+    plot_comparison_forest(comparison, out["comparison_plot"])
+    board = mark_unbeaten(leaderboard(metrics), comparison)
+    board = add_cost(
+        board,
+        training_cost(cost["train_benchmarks"], cost["fold_results"]),
+        prediction_cost(cost["predict_benchmarks"], cost["predict_runs"]),
+    )
+    write_csv(out["leaderboard"], board, float_format="%.4f")
+    plot_cost(board, out["cost_plot"])
     plot_f1_by_threshold(metrics, out["f1_plot"])
     plot_f1_intervals(metrics, out["f1_interval_plot"])
     plot_pr_curves(metrics, out["pr_plot"])

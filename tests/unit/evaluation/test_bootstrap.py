@@ -9,10 +9,12 @@ from evaluation_helpers import SETTINGS
 from sonoflow.evaluation import benchmark, bootstrap
 from sonoflow.evaluation.bootstrap import (
     FIGURES,
+    add_held_out,
     add_intervals,
     best_f1_interval,
     bootstrap_intervals,
     compare_experiments,
+    held_out_columns,
     held_out_f1,
     metric_intervals,
     paired_difference,
@@ -245,3 +247,31 @@ def test_the_expanded_percentile_tails_widen_on_few_tapes_and_tend_to_the_plain_
     tails = [bootstrap.tail_percent(0.95, n) for n in (5, 10, 20, 10_000)]
     assert tails == sorted(tails) and tails[0] < 0.2
     assert tails[-1] == pytest.approx(2.5, abs=0.01)
+
+
+def test_held_out_columns_per_class_pooled_and_below_min_recordings():
+    tapes = pd.concat(
+        [two_tapes_two_thresholds(), two_tapes_two_thresholds().assign(**{"class": "song"})]
+    )
+    settings = {"folds": None, "seed": 0, "min_recordings": 2}
+    table = held_out_columns(tapes, ["call", "song"], settings).set_index("class")
+    assert table.loc["call", "held_out_f1"] == pytest.approx(8 / 44)
+    assert table.loc["call", "held_out_thresholds"] == "0.7;0.3"
+    # both classes pooled: the same counts twice, so the same thresholds and F1
+    assert table.loc["all", "held_out_f1"] == pytest.approx(8 / 44)
+    assert table.loc["all", "held_out_note"] == ""
+    assert np.isnan(table.loc["macro", "held_out_f1"]) and table.loc["macro", "held_out_note"]
+    few = held_out_columns(tapes, ["call", "song"], {**settings, "min_recordings": 3})
+    assert few["held_out_f1"].isna().all()
+    assert few.set_index("class").loc["all", "held_out_note"].startswith("only 2 recording(s)")
+    assert "evaluation.held_out.min_recordings=3" in few["held_out_note"].iloc[0]
+
+
+def test_add_held_out_puts_the_class_figures_beside_every_threshold():
+    metrics = pd.DataFrame(
+        {"threshold": [0.3, 0.7, 0.3, 0.7], "class": ["call", "call", "all", "all"]}
+    )
+    settings = {"folds": 2, "seed": 0, "min_recordings": 2}
+    merged = add_held_out(metrics, two_tapes_two_thresholds(), ["call"], settings)
+    assert merged["threshold"].tolist() == [0.3, 0.7, 0.3, 0.7]
+    assert merged["held_out_f1"].to_numpy() == pytest.approx([8 / 44] * 4)

@@ -1,5 +1,10 @@
 # Input and params functions of the rules in workflow/rules/predict.smk.
 
+# Beside a shard's scores, what it ran on and how much audio it scored; and its benchmark
+# file: the prediction cost of the leaderboard (sonoflow.evaluation.cost).
+PREDICTION_RUN = "results/predictions/{experiment}/{benchmark}/shard{shard}.json"
+PREDICTION_BENCHMARK = "benchmarks/predict/{experiment}.{benchmark}.shard{shard}.tsv"
+
 
 def fold_models(wildcards):
     """The fold models a benchmark is scored with (its `folds`: all, or a chosen few)."""

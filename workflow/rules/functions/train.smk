@@ -1,5 +1,8 @@
 # Input and params functions of the rules in workflow/rules/train.smk.
 
+# A fold's benchmark file: the training cost of the leaderboard (sonoflow.evaluation.cost).
+TRAIN_BENCHMARK = "benchmarks/train_fold/{experiment}.fold{fold}.tsv"
+
 
 def train_inputs(wildcards):
     inputs = experiment_data(wildcards)

@@ -35,6 +35,7 @@ include: "workflow/rules/functions/detect.smk"
 include: "workflow/rules/functions/evaluate.smk"
 include: "workflow/rules/functions/export.smk"
 include: "workflow/rules/functions/predict.smk"
+include: "workflow/rules/functions/review.smk"
 include: "workflow/rules/functions/summarize.smk"
 include: "workflow/rules/functions/train.smk"
 include: "workflow/rules/functions/tune.smk"
@@ -49,6 +50,7 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/summarize.smk"
 include: "workflow/rules/detect.smk"
 include: "workflow/rules/export.smk"
+include: "workflow/rules/review.smk"
 include: "workflow/rules/check_gpu.smk"
 
 
@@ -58,3 +60,4 @@ rule all:
         summary_outputs(),
         dataset_outputs(),
         detect_outputs(),
+        calibrate_outputs(),

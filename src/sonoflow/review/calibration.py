@@ -296,6 +296,9 @@ def target_threshold(estimates: np.ndarray, candidates: np.ndarray, target: floa
 def interval(values: np.ndarray, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
     """Percentile bounds over the first (resample) axis, ignoring NaN resamples."""
     tail = 50 * (1 - level)
+    if values.size == 0:
+        empty = np.full(values.shape[1:], np.nan)
+        return empty, empty.copy()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN
         low, high = np.nanpercentile(values, [tail, 100 - tail], axis=0)

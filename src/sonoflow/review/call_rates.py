@@ -84,6 +84,7 @@ def audio_units(summary: pd.DataFrame, mode: str) -> pd.DataFrame:
             rows.append(("day", stratum, moment.date().isoformat(), piece))
             rows.append(("hour", stratum, f"{moment.hour:02d}", piece))
     frame = pd.DataFrame(rows, columns=["unit", "stratum", "key", "seconds"])
+    frame = frame.astype({"unit": object, "stratum": object, "key": object, "seconds": float})
     return frame.groupby(["unit", "stratum", "key"], as_index=False)["seconds"].sum()
 
 
@@ -144,7 +145,9 @@ def call_rates(
         }
         for unit, (mask, keys) in keyed.items():
             found = true_calls(curve, mine[mask.to_numpy()], keys[mask], rng)
-            found[["stratum", "key"]] = found["key"].str.split("\t", n=1, expand=True)
+            pairs = [key.split("\t", 1) for key in found["key"]]
+            found["stratum"] = pd.Series([stratum for stratum, _ in pairs], dtype=object)
+            found["key"] = pd.Series([key for _, key in pairs], dtype=object)
             heard = audio[audio["unit"] == unit][["stratum", "key", "seconds"]]
             table = heard.merge(found, on=["stratum", "key"], how="outer")
             table = table.fillna({"detections": 0, "seconds": 0.0})

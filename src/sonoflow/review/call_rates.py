@@ -38,11 +38,10 @@ COLUMNS = [
 
 
 def stratum_of(recording: str, mode: str) -> str:
-    """`site`: the recording's first folder level (`.` at the top); `none`: `all`."""
-    if mode == "none":
-        return "all"
+    """`site`: the recording's first folder level (`.` at the top); `none`: `.` (as the
+    review sample names its strata)."""
     parts = PurePosixPath(str(recording)).parts
-    return parts[0] if len(parts) > 1 else "."
+    return parts[0] if mode == "site" and len(parts) > 1 else "."
 
 
 def detection_units(detections: pd.DataFrame, mode: str) -> pd.DataFrame:

@@ -30,7 +30,7 @@ def simulated(seed, size=80):
 def test_strata_are_the_first_folder_level():
     assert stratum_of("siteA/day1/r1", "site") == "siteA"
     assert stratum_of("r1", "site") == "."
-    assert stratum_of("siteA/r1", "none") == "all"
+    assert stratum_of("siteA/r1", "none") == "."
 
 
 def test_audio_is_cut_at_clock_hours_and_days():

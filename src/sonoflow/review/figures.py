@@ -43,7 +43,7 @@ def plot_calibration(curves: dict[str, ClassCurve], table: pd.DataFrame, path: s
             )
         reviewed = int(row["yes"] + row["no"])
         ax.set_title(f"{label}: {reviewed} verdicts ({int(row['yes'])} yes)")
-        ax.legend(loc="upper left", fontsize=8)
+        ax.legend(loc="best", fontsize=8)
     save_figure(fig, path)
 
 

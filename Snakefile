@@ -66,3 +66,4 @@ rule all:
         dataset_outputs(),
         detect_outputs(),
         review_outputs(),
+        calibrate_outputs(),

@@ -13,6 +13,9 @@ from sonoflow.config import validate_config
 ROOT = Path(__file__).resolve().parents[1].parent
 SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
 BASE = yaml.safe_load((ROOT / "config.yaml").read_text())
+# The frame-grid figures below (0.01 s frames) assume mel64 at hop_length 160, whatever the
+# demo config chooses for speed.
+BASE["features"]["mel64"]["hop_length"] = 160
 
 
 def _invalid(edit) -> str:

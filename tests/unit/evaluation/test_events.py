@@ -202,6 +202,8 @@ CHANGED_OTHER_KEYS = {
     "segment_s": 5.0,
     "excerpt_s": 3.0,
     "bootstrap": {"resamples": 50, "seed": 1, "min_recordings": 2},
+    "held_out": {"folds": 3, "seed": 1, "min_recordings": 2},
+    "unknown_labels": ["UNK", "unsure"],
 }
 SCORES = [
     0.1,

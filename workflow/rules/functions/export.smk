@@ -16,5 +16,7 @@ def export_model_inputs(wildcards):
 
 def export_outputs():
     return expand(
-        "results/export/{e}/detector.{x}", e=EXPERIMENTS, x=["torchscript", "json"]
+        "results/export/{e}/detector.{x}",
+        e=EXPERIMENTS,
+        x=["torchscript", "json", "onnx"],
     )

@@ -23,6 +23,7 @@ result = detect_shard(
     ScoringSettings.from_config(run),
     threads=snakemake.threads,
     metadata_key=f"detect.{snakemake.wildcards.name}.metadata",
+    compile=run["compile"],
 )
 log.info(
     "%d scored now, %d from an earlier run, %d skipped",

@@ -193,6 +193,7 @@ def main() -> None:
         prepared, scores, paths = {}, {}, {}
         for mode, scorer in scorers.items():
             prepared[mode] = preparation_s(scorer, data)
+            print(f"{mode}: preparation {prepared[mode]:.1f} s", flush=True)
             windows, _, scores[mode] = end_to_end(recording, scorer, step, args.batch_size)
             paths[("end to end", mode)] = partial(
                 end_to_end, recording, scorer, step, args.batch_size

@@ -1,26 +1,27 @@
 """End-to-end prediction throughput against the model alone, and the per-window baseline.
 
 On this machine's device (CUDA when present), for one feature setting, `--folds` fold models
-(resnet18, random weights: speed only) and a `--compile` mode, it prints windows/s of:
+(resnet18, random weights: speed only) and one or more `--compile` modes side by side (eager,
+`none`, always among them), it prints per mode windows/s of:
 
-  sonoflow     score_recordings on a synthetic 32 kHz recording (decode in a pool, copy to the
+  end to end   score_recordings on a synthetic 32 kHz recording (decode in a pool, copy to the
                device, spectrogram, windows, batches, fold models, scores back), warm
   model alone  the same scorer (same compiled graph) on a batch of the recording's windows
                already on the device, batch after batch
-  eager alone  with --compile other than none: the eager models alone, for compiled / eager
-  per-window   the older tools' way: for every window, read its audio, resample it, compute
-               its spectrogram, score it alone (batch size 1); timed on the first windows only
 
-the ratio sonoflow / model alone and the absolute rate (windows/s and times real time). The
-paths take turns round by round (the order alternating) and each keeps its best round, so
-that load from other processes on a shared machine falls on all alike.
+with each mode's preparation (its first batch's time less a warm batch's: compilation or
+export), both rates against eager's, and the largest difference of its end-to-end scores from
+eager's. `per-window` is the older tools' way, eager: for every window, read its audio,
+resample it, compute its spectrogram, score it alone (batch size 1); timed on the first
+windows only. The paths take turns round by round (the order alternating) and each keeps its
+best round, so that load from other processes on a shared machine falls on all alike.
 
 Settings: `opensoundscape` is OpenSoundscape's default CNN input (32 kHz, 0.4 s windows,
 n_fft 512, hop 256, 257 linear bins = 257 x 50, window hop 0.048 s); `demo` is the demo's
 (16 kHz, 1 s, 64 mel bins = 64 x 100, window hop 0.1 s).
 
     PYTHONPATH=src python bench/prediction_throughput.py [--setting opensoundscape]
-        [--minutes 1] [--batch-size 128] [--folds 1] [--compile none] [--repeats 3]
+        [--minutes 1] [--batch-size 128] [--folds 1] [--compile none jit onnx] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import librosa
@@ -36,7 +38,7 @@ import soundfile as sf
 import torch
 
 from sonoflow.common.device import describe_device_short, pick_device
-from sonoflow.features.spectrogram import FeatureFrontend, FeatureSettings, frame_windows
+from sonoflow.features.spectrogram import FeatureSettings, frame_windows
 from sonoflow.models.build import build_model
 from sonoflow.models.config import model_with_defaults
 from sonoflow.models.weights import save_weights
@@ -79,7 +81,18 @@ def synthetic_recording(path: Path, minutes: float) -> None:
 def end_to_end(recording: Path, scorer: WindowScorer, step: int, batch: int):
     start = time.perf_counter()
     (scores,) = score_recordings([recording], scorer, step, batch)
-    return len(scores), time.perf_counter() - start
+    return len(scores), time.perf_counter() - start, scores
+
+
+def preparation_s(scorer: WindowScorer, data: torch.Tensor) -> float:
+    """The first batch's time less a warm batch's: what compiling or exporting costs."""
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        scorer.scores(data)
+        _sync(scorer.device)
+        times.append(time.perf_counter() - start)
+    return times[0] - times[1]
 
 
 def recording_windows(recording: Path, scorer: WindowScorer, step: int, batch: int):
@@ -95,8 +108,6 @@ def recording_windows(recording: Path, scorer: WindowScorer, step: int, batch: i
 
 
 def model_alone(scorer: WindowScorer, data: torch.Tensor, windows: int, batch: int):
-    scorer.scores(data)  # warm-up (and compilation, the first time)
-    _sync(scorer.device)
     start = time.perf_counter()
     done = 0
     while done < windows:
@@ -148,11 +159,14 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=1.0, help="synthetic recording length")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--folds", type=int, default=1, help="fold models averaged")
-    parser.add_argument("--compile", choices=COMPILE_MODES, default="none")
+    parser.add_argument(
+        "--compile", choices=COMPILE_MODES, nargs="+", default=["none"], help="modes compared"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--baseline-windows", type=int, default=50, help="0 skips per-window")
     parser.add_argument("--repeats", type=int, default=3, help="rounds; each path keeps its best")
     args = parser.parse_args()
+    modes = ["none", *(m for m in dict.fromkeys(args.compile) if m != "none")]
     torch.set_num_threads(args.threads)
     device = pick_device()
     settings, hop_s = SETTINGS[args.setting]
@@ -163,45 +177,59 @@ def main() -> None:
         f"{settings.window_s} s windows = {settings.n_bins} {settings.scale} bins x "
         f"{settings.frames_per_window} frames, n_fft {settings.n_fft}, hop {settings.hop_length}"
         f", window hop {hop_s} s), resnet18 x {args.folds} folds, batch {args.batch_size}, "
-        f"compile: {args.compile}, {args.minutes:g} min of audio, {args.repeats} rounds"
+        f"compile: {' '.join(modes)}, {args.minutes:g} min of audio, {args.repeats} rounds"
     )
     with tempfile.TemporaryDirectory() as tmp:
         recording = Path(tmp) / "synthetic.wav"
         synthetic_recording(recording, args.minutes)
         checkpoints = fold_checkpoints(Path(tmp), settings, args.folds)
-        models, _, _, settings = load_fold_models(checkpoints, device)
-        frontend = FeatureFrontend(settings).to(device)
-        scorer = WindowScorer(models, frontend, device, compile=args.compile)
-        started = time.perf_counter()
-        windows, _ = end_to_end(recording, scorer, step, args.batch_size)  # warm (compiles)
-        print(f"warm-up run (compilation included): {time.perf_counter() - started:.1f} s")
-        data = recording_windows(recording, scorer, step, args.batch_size)
-        paths = {
-            "sonoflow": lambda: end_to_end(recording, scorer, step, args.batch_size),
-            "model alone": lambda: model_alone(scorer, data, windows, args.batch_size),
+        models, _, _, frontend = load_fold_models(checkpoints, device)
+        frontend = frontend.to(device)
+        scorers = {
+            mode: WindowScorer(models, frontend, device, compile=mode, threads=args.threads)
+            for mode in modes
         }
-        if args.compile != "none":
-            eager = WindowScorer(models, frontend, device)
-            paths["eager alone"] = lambda: model_alone(eager, data, windows, args.batch_size)
-        if args.baseline_windows:
-            paths["per-window"] = lambda: per_window(
-                recording, scorer, hop_s, args.baseline_windows
+        data = recording_windows(recording, scorers["none"], step, args.batch_size)
+        prepared, scores, paths = {}, {}, {}
+        for mode, scorer in scorers.items():
+            prepared[mode] = preparation_s(scorer, data)
+            print(f"{mode}: preparation {prepared[mode]:.1f} s", flush=True)
+            windows, _, scores[mode] = end_to_end(recording, scorer, step, args.batch_size)
+            paths[("end to end", mode)] = partial(
+                end_to_end, recording, scorer, step, args.batch_size
             )
-        rates: dict[str, float] = {}
+            paths[("model alone", mode)] = partial(
+                model_alone, scorer, data, windows, args.batch_size
+            )
+        if args.baseline_windows:
+            paths[("per-window", "none")] = partial(
+                per_window, recording, scorers["none"], hop_s, args.baseline_windows
+            )
+        rates: dict[tuple[str, str], float] = {}
         for round_ in range(args.repeats):
             order = list(paths) if round_ % 2 == 0 else list(paths)[::-1]
             for name in order:
-                n, seconds = paths[name]()
+                n, seconds, *_ = paths[name]()
                 rates[name] = max(rates.get(name, 0.0), n / seconds)
-    print(f"{windows} windows per end-to-end run")
-    for name, rate in rates.items():
-        print(f"  {name:<12} {rate:10.1f} windows/s {rate * hop_s:10.1f} x real time")
-    print(f"  ratio sonoflow / model alone: {rates['sonoflow'] / rates['model alone']:.3f}")
-    if "eager alone" in rates:
-        compiled = rates["model alone"] / rates["eager alone"]
-        print(f"  ratio compiled / eager (model alone): {compiled:.3f}")
-    if "per-window" in rates:
-        print(f"  ratio sonoflow / per-window: {rates['sonoflow'] / rates['per-window']:.1f}")
+    print(f"{windows} windows per end-to-end run (windows/s; x eager; x real time end to end)")
+    print(
+        f"  {'mode':<6} {'prep s':>7} {'end to end':>11} {'x eager':>8} {'x real t.':>9} "
+        f"{'alone':>8} {'x eager':>8} {'max |score - eager|':>20}"
+    )
+    for mode in modes:
+        e2e, alone = rates[("end to end", mode)], rates[("model alone", mode)]
+        difference = float(np.abs(scores[mode] - scores["none"]).max())
+        print(
+            f"  {mode:<6} {prepared[mode]:7.1f} {e2e:11.1f} "
+            f"{e2e / rates[('end to end', 'none')]:8.2f} {e2e * hop_s:9.2f} {alone:8.1f} "
+            f"{alone / rates[('model alone', 'none')]:8.2f} {difference:20.2e}"
+        )
+    if ("per-window", "none") in rates:
+        baseline = rates[("per-window", "none")]
+        print(
+            f"  per-window (eager) {baseline:.1f} windows/s; eager end to end / it: "
+            f"{rates[('end to end', 'none')] / baseline:.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import shutil
 import pandas as pd
 import pytest
 from detection_helpers import BROKEN, make_season
+from onnx_helpers import score_with_onnxruntime
 from workflow_helpers import TINY_CONFIG, scheduled_jobs, snakemake, write_config
 
 EXPERIMENT = "default.mel32.tiny_b"
@@ -181,3 +182,18 @@ def test_exported_ensemble_scores_the_demo_tape_as_detect_did(detected):
     stored = stored[stored["recording"] == "demo/20240601_044500"][info["classes"]]
     assert scores.shape == stored.shape
     np.testing.assert_allclose(scores, stored.to_numpy(np.float32), atol=1e-3)  # float16 stored
+
+    # detector.onnx with onnxruntime alone (no torch, no sonoflow) against the benchmark
+    # predictions of the same tape, stored at full precision (float32 scores)
+    export = project / f"results/export/{EXPERIMENT}"
+    assert info["onnx"]["file"] == "detector.onnx" and info["onnx"]["frontend_inside"]
+    tape = next((project / "results/demo_corpus/benchmark/audio").glob("*.wav"))
+    onnx_scores = score_with_onnxruntime(
+        export / "detector.onnx", export / "detector.json", tape, 0.1
+    )
+    predicted = pd.concat(
+        pd.read_parquet(p) for p in (project / f"results/predictions/{EXPERIMENT}/demo").glob("*")
+    )
+    predicted = predicted[predicted["recording"] == tape.stem][info["classes"]].to_numpy()
+    assert onnx_scores.shape == predicted.shape
+    np.testing.assert_allclose(onnx_scores, predicted, atol=1e-4)

@@ -4,6 +4,7 @@ rule export_model:
     output:
         model="results/export/{experiment}/detector.torchscript",
         info="results/export/{experiment}/detector.json",
+        onnx="results/export/{experiment}/detector.onnx",
     log:
         "logs/export_model/{experiment}.log",
     benchmark:

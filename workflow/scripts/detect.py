@@ -24,6 +24,7 @@ result = detect_shard(
     threads=snakemake.threads,
     metadata_key=f"detect.{snakemake.wildcards.name}.metadata",
     channel_key=f"detect.{snakemake.wildcards.name}.channel",
+    compile=run["compile"],
 )
 log.info(
     "%d scored now, %d from an earlier run, %d skipped",

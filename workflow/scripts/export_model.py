@@ -9,6 +9,7 @@ info = write_export(
     dict(zip(snakemake.params.benchmarks, snakemake.input.metrics)),
     snakemake.output.model,
     snakemake.output.info,
+    snakemake.output.onnx,
 )
 log.info(
     "exported %d folds, classes %s, thresholds %s",

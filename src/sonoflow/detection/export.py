@@ -1,11 +1,15 @@
-"""A trained fold ensemble as one TorchScript file that takes audio, plus a JSON of what
-it needs (sample rate, feature settings, classes, recommended thresholds).
+"""A trained fold ensemble as one TorchScript file and one ONNX file that take audio, plus a
+JSON of what they need (sample rate, feature settings, classes, recommended thresholds).
 
 The file holds the workflow's own pieces, traced or scripted: the feature front-end
 (`FeatureFrontend`: STFT, filterbank, dB, per-window normalisation), the window cutting of
 `frame_windows`, and each fold model's probabilities, averaged as `WindowScorer` does.
-TorchScript rather than ONNX: it loads with torch alone (Python or C++ libtorch) and needs
-neither sonoflow nor timm.
+The TorchScript file loads with torch alone (Python or C++ libtorch) and needs neither
+sonoflow nor timm. The ONNX file (`detector.onnx`) takes a batch of audio windows
+(batch, window_samples) and returns their scores (batch, classes): the STFT as a
+convolution (features.window_frontend), the filterbank, dB and normalisation, and the fold
+models' probabilities averaged, all inside the graph; it runs with onnxruntime and numpy
+alone. Models with metadata fusion are exported in neither format.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from sonoflow.common.atomic import atomic_path, write_json
 from sonoflow.datasets.noise_mining import NOISE
 from sonoflow.detection.thresholds import best_thresholds
 from sonoflow.features.spectrogram import FeatureFrontend, frame_windows
-from sonoflow.prediction.predict import load_fold_models
+from sonoflow.features.window_frontend import WindowFrontend, window_samples
+from sonoflow.prediction.onnx_graphs import OPSET, onnx_bytes
+from sonoflow.prediction.predict import FoldEnsemble, load_fold_models
 
 CPU = torch.device("cpu")
 
@@ -64,8 +70,39 @@ class ExportedEnsemble(nn.Module):
         return torch.cat(parts)
 
 
+class _Channel(nn.Module):
+    """(batch, bins, frames) -> (batch, 1, bins, frames), the models' input."""
+
+    def forward(self, windows: torch.Tensor) -> torch.Tensor:
+        return windows.unsqueeze(1)
+
+
+def onnx_ensemble(
+    models: list[nn.Module], frontend: FeatureFrontend, classes: int
+) -> tuple[bytes, dict]:
+    """Audio windows -> averaged fold probabilities as an ONNX model, and its description."""
+    samples = window_samples(frontend.settings)
+    graph = nn.Sequential(WindowFrontend(frontend), _Channel(), FoldEnsemble(models))
+    model = onnx_bytes(graph.eval(), torch.randn(2, samples) * 0.1, "audio", "scores")
+    info = {
+        "input": "audio",
+        "input_shape": ["batch", samples],
+        "output": "scores",
+        "output_shape": ["batch", classes],
+        "window_samples": samples,
+        "frontend_inside": True,
+        "inside": "STFT (as a convolution), filterbank, dB, per-window normalisation, "
+        "fold models' probabilities averaged",
+        "window_start_s": "window i of a recording starts at sample i * hop_frames * "
+        "hop_length (i * hop_frames * frame_s seconds)",
+        "opset": OPSET,
+    }
+    return model, info
+
+
 def export_ensemble(model_paths: list[Path]) -> tuple[torch.jit.ScriptModule, dict]:
-    """The fold models at `model_paths` as one TorchScript module, and their description."""
+    """The fold models at `model_paths` as one TorchScript module, and their description
+    (with the ONNX model's bytes under `onnx_model`)."""
     models, checkpoints, classes, frontend = load_fold_models(model_paths, CPU)
     if any(checkpoint.get("metadata_encoder") for checkpoint in checkpoints):
         raise ValueError(
@@ -92,6 +129,7 @@ def export_ensemble(model_paths: list[Path]) -> tuple[torch.jit.ScriptModule, di
             traced_frontend, folds, settings.n_fft, settings.frames_per_window
         )
         scripted = torch.jit.script(ensemble.eval())
+    onnx_model, onnx_info = onnx_ensemble(models, frontend, len(classes))
     info = {
         "format": "torchscript",
         "call": "torch.jit.load(file)(waveform, hop_frames) -> (windows, classes)",
@@ -106,16 +144,23 @@ def export_ensemble(model_paths: list[Path]) -> tuple[torch.jit.ScriptModule, di
         "multi_label": bool(getattr(models[0], "multi_label", False)),
         "folds": [int(c.get("fold", i)) for i, c in enumerate(checkpoints)],
         "model": checkpoints[0]["model"],
+        "onnx": onnx_info,
     }
-    return scripted, info
+    return scripted, {**info, "onnx_model": onnx_model}
 
 
 def write_export(
-    model_paths: list[Path], metrics: dict[str, str | Path], module_path: str | Path, info_path
+    model_paths: list[Path],
+    metrics: dict[str, str | Path],
+    module_path: str | Path,
+    info_path: str | Path,
+    onnx_path: str | Path,
 ) -> dict:
-    """Write the TorchScript file and its JSON; `metrics`: benchmark -> metrics.csv whose
-    best-F1 thresholds are recommended."""
+    """Write the TorchScript file, the ONNX file and their JSON; `metrics`: benchmark ->
+    metrics.csv whose best-F1 thresholds are recommended."""
     scripted, info = export_ensemble(model_paths)
+    onnx_model = info.pop("onnx_model")
+    info["onnx"]["file"] = Path(onnx_path).name
     info["thresholds"] = {
         benchmark: best_thresholds(path, info["labels"]) for benchmark, path in metrics.items()
     }
@@ -123,5 +168,7 @@ def write_export(
     with atomic_path(module_path) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # see export_ensemble
         torch.jit.save(scripted, str(tmp))
+    with atomic_path(onnx_path) as tmp:
+        Path(tmp).write_bytes(onnx_model)
     write_json(info_path, info)
     return info

@@ -95,10 +95,13 @@ def detect_shard(
     threads: int = 1,
     metadata_key: str = "detect.NAME.metadata",
     channel_key: str = "detect.NAME.channel",
+    compile: str = "none",
 ) -> ShardResult:
     """Score `recordings` (paths relative to `root`) with the fold ensemble; write the
     shard's window scores (parquet) and one status row per recording (CSV). A skipped
-    recording's reason names the config keys in `metadata_key` and `channel_key`."""
+    recording's reason names the config keys in `metadata_key` and `channel_key`.
+    `compile`: how the models run (WindowScorer's); without metadata fusion one scorer serves
+    the whole shard, so a compiled or exported graph is made once per job."""
     torch.set_num_threads(max(1, threads))
     device = pick_device()
     models, checkpoints, classes, frontend = load_fold_models(model_paths, device)
@@ -108,6 +111,7 @@ def detect_shard(
     frontend = frontend.to(device)
     result = ShardResult()
     progress = Progress(len(recordings))
+    scorer = None
     for relative in recordings:
         status_file = work / f"{relative}.json"
         path = Path(root) / relative
@@ -125,7 +129,10 @@ def detect_shard(
         metadata = [
             recording_metadata(c, [path], settings.metadata, metadata_key) for c in checkpoints
         ]
-        scorer = WindowScorer(models, frontend, device, metadata, spread=True)
+        if scorer is None or any(m is not None for m in metadata):
+            scorer = WindowScorer(
+                models, frontend, device, metadata, compile, spread=True, threads=threads
+            )
         status = score_recording(path, relative, scorer, step, classes, settings, work, channel_key)
         status["file"] = identity
         write_json(status_file, status)  # the marker that the recording is finished

@@ -75,9 +75,11 @@ class FeatureFrontend(nn.Module):
             center=False,
             return_complex=True,
         )
-        power = spec.real**2 + spec.imag**2
-        banded = torch.matmul(self.filterbank, power)
-        return 10.0 * torch.log10(banded + 1e-10)
+        return self.decibels(spec.real**2 + spec.imag**2)
+
+    def decibels(self, power: torch.Tensor) -> torch.Tensor:
+        """(..., n_fft // 2 + 1, frames) STFT power -> (..., n_bins, frames) dB bands."""
+        return 10.0 * torch.log10(torch.matmul(self.filterbank, power) + 1e-10)
 
     def normalize(self, windows: torch.Tensor) -> torch.Tensor:
         """Normalise (..., n_bins, frames) windows, each on its own (never per recording)."""

@@ -32,6 +32,7 @@ from sonoflow.features.spectrogram import FeatureFrontend, FeatureSettings
 from sonoflow.features.streaming import stream_windows
 from sonoflow.features.vectors import VectorSettings
 from sonoflow.models.weights import load_weights
+from sonoflow.prediction.onnx_graphs import OnnxModule
 
 log = logging.getLogger(__name__)
 
@@ -93,14 +94,14 @@ def predict_recordings(
     models, checkpoints, classes, frontend = load_fold_models(model_paths, device)
     settings = frontend.settings
     metadata = [recording_metadata(c, recordings, metadata_csv, metadata_key) for c in checkpoints]
-    scorer = WindowScorer(models, frontend.to(device), device, metadata, compile)
+    scorer = WindowScorer(models, frontend.to(device), device, metadata, compile, threads=threads)
     per_recording = score_recordings(
         recordings, scorer, window_step(settings, hop_s), batch_size, channel, block_s
     )
     return scores_table(recordings, per_recording, classes, settings, hop_s)
 
 
-COMPILE_MODES = ("none", "torch", "cudagraphs", "jit")
+COMPILE_MODES = ("none", "torch", "cudagraphs", "jit", "onnx")
 SCORE_CHUNK = 1 << 16  # windows whose scores stay on the device before one copy to the host
 DECODERS = 2  # recordings decoded at once
 
@@ -134,9 +135,12 @@ class WindowScorer:
 
     `compile`: `none` runs the models eagerly; `torch` through torch.compile; `cudagraphs`
     through torch.compile with CUDA graphs on CUDA (as `torch` on CPU); `jit` as a traced and
-    frozen TorchScript graph (models without metadata fusion). Compiled models see one batch
-    shape only (a short last batch is padded), so they compile once. `spread`: scores carry
-    the fold models' standard deviations after the means (FoldEnsemble)."""
+    frozen TorchScript graph (models without metadata fusion); `onnx` exported to ONNX at the
+    first batch and run with onnxruntime on the CPU with `threads` threads (models without
+    metadata fusion; on CUDA it runs as `none`). torch-compiled and traced models see one
+    batch shape only (a short last batch is padded), so they compile once; the ONNX graph
+    takes any batch size. `spread`: scores carry the fold models' standard deviations after
+    the means (FoldEnsemble)."""
 
     def __init__(
         self,
@@ -146,9 +150,14 @@ class WindowScorer:
         metadata: Sequence[np.ndarray | None] | None = None,
         compile: str = "none",
         spread: bool = False,
+        threads: int | None = None,
     ):
         if compile not in COMPILE_MODES:
             raise ValueError(f"compile {compile!r} is not one of {', '.join(COMPILE_MODES)}")
+        if compile == "onnx" and device.type != "cpu":
+            log.info("compile `onnx` runs onnxruntime on the CPU; on %s it runs as `none`", device)
+            compile = "none"
+        self.threads = threads or torch.get_num_threads()
         self.frontend, self.device, self.compile = frontend, device, compile
         self.cuda = device.type == "cuda"
         self.models = [m.to(memory_format=torch.channels_last) if self.cuda else m for m in models]
@@ -156,8 +165,10 @@ class WindowScorer:
             None if m is None else torch.from_numpy(m).to(device)
             for m in (metadata or [None] * len(models))
         ]
-        if compile == "jit" and any(m is not None for m in self.metadata):
-            raise ValueError("compile `jit` cannot trace metadata fusion models; use `torch`")
+        if compile in ("jit", "onnx") and any(m is not None for m in self.metadata):
+            raise ValueError(
+                f"compile `{compile}` cannot trace metadata fusion models; use `torch`"
+            )
         self.ensemble = FoldEnsemble(self.models, spread).eval()
         self.run = self.ensemble if compile == "none" else None
         self.fixed_batch = 0
@@ -168,6 +179,8 @@ class WindowScorer:
 
     def scores(self, windows: torch.Tensor, owners: Sequence[tuple[int, int]] = ()) -> torch.Tensor:
         """As calling the scorer, but the scores stay on the device (float32)."""
+        if self.compile == "onnx":
+            return self._onnx_scores(windows)
         rows = self._metadata_rows(owners) if any(m is not None for m in self.metadata) else None
         metadata = [None if meta is None else meta[rows] for meta in self.metadata]
         with torch.inference_mode(), self._autocast():
@@ -192,6 +205,14 @@ class WindowScorer:
                 torch.compiler.cudagraph_mark_step_begin()
                 return self.run(batch, metadata)[:count].clone()
             return self.run(batch, metadata)[:count]
+
+    def _onnx_scores(self, windows: torch.Tensor) -> torch.Tensor:
+        with torch.inference_mode():
+            batch = self.frontend.normalize(windows).unsqueeze(1)
+        if self.run is None:  # exported outside inference mode, from a batch of two or more
+            example = batch.clone() if len(batch) > 1 else batch.repeat(2, 1, 1, 1)
+            self.run = OnnxModule(self.ensemble, example, self.threads)
+        return self.run(batch)
 
     def _compiled(self, example: torch.Tensor):
         if self.compile == "jit":

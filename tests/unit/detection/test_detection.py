@@ -161,6 +161,22 @@ def test_fold_spread_is_the_standard_deviation_of_the_fold_scores(scored, season
     assert stored[spread_column("drum")].max() > 1e-4  # the two folds do disagree
 
 
+def test_onnx_detection_scores_the_season_as_eager_did(scored, season, models, tmp_path):
+    """`compile: onnx`: one exported graph for the whole shard, scores and spreads within
+    1e-3 of eager, the padded window of a recording shorter than a window included."""
+    out, _, recordings = scored
+    shard = shard_recordings(recordings, 0, 2)
+    settings = ScoringSettings(hop_s=0.1, block_s=4.0, score_dtype="float32")
+    parquet, status = tmp_path / "onnx.parquet", tmp_path / "onnx.csv"
+    detect_shard(
+        season, shard, models, tmp_path / "work", parquet, status, settings, compile="onnx"
+    )
+    got, expected = pd.read_parquet(parquet), pd.read_parquet(out / "shard0.parquet")
+    assert list(got.columns) == list(expected.columns) and len(got) == len(expected) > 0
+    columns = [*CLASSES, *(spread_column(c) for c in CLASSES)]
+    np.testing.assert_allclose(got[columns], expected[columns], atol=1e-3)
+
+
 def test_work_files_without_spread_are_reused_with_nan_spread():
     old = pa.table({"recording": ["a"], "start_s": [0.0], "end_s": [0.5], "drum": [0.2]})
     table = with_spread(old, ["drum"])

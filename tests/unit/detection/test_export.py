@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 import torch
 from detection_helpers import CLASSES, SETTINGS, fold_models
+from onnx_helpers import score_with_onnxruntime
 
 from sonoflow.corpus.audio import load_mono
 from sonoflow.detection import shard
@@ -42,7 +43,13 @@ def test_exported_file_gives_the_workflows_window_scores(
     pd.DataFrame(
         {"threshold": 0.5, "class": ["drum", "song", "all"], "best_f1_threshold": [0.6, 0.4, 0.5]}
     ).to_csv(metrics, index=False)
-    info = write_export(models, {"demo": metrics}, tmp_path / "d.torchscript", tmp_path / "d.json")
+    info = write_export(
+        models,
+        {"demo": metrics},
+        tmp_path / "d.torchscript",
+        tmp_path / "d.json",
+        tmp_path / "d.onnx",
+    )
     assert json.loads((tmp_path / "d.json").read_text()) == json.loads(json.dumps(info))
     assert info["classes"] == CLASSES and info["labels"] == ["drum", "song"]
     assert info["thresholds"] == {"demo": {"drum": 0.6, "song": 0.4}}
@@ -57,3 +64,16 @@ def test_exported_file_gives_the_workflows_window_scores(
     np.testing.assert_allclose(scores, expected, atol=1e-4)
     short = module(torch.zeros(100), hop_frames)  # shorter than one FFT: one padded window
     assert short.shape == (1, len(CLASSES))
+
+    # the ONNX file, with onnxruntime alone: the same window scores
+    graph = info["onnx"]
+    assert graph["file"] == "d.onnx" and graph["frontend_inside"] is True
+    assert graph["input"] == "audio" and graph["output"] == "scores"
+    assert graph["output_shape"] == ["batch", len(CLASSES)]
+    samples = (SETTINGS.frames_per_window - 1) * SETTINGS.hop_length + SETTINGS.n_fft
+    assert graph["input_shape"] == ["batch", samples] == ["batch", graph["window_samples"]]
+    onnx_scores = score_with_onnxruntime(
+        tmp_path / "d.onnx", tmp_path / "d.json", tmp_path / "season/rugr.wav", 0.1
+    )
+    assert onnx_scores.shape == expected.shape
+    np.testing.assert_allclose(onnx_scores, expected, atol=1e-4)

@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 
 from sonoflow.corpus.audio import load_mono
@@ -10,6 +11,7 @@ from sonoflow.features.spectrogram import (
     frame_windows,
     spectrogram_in_blocks,
 )
+from sonoflow.features.window_frontend import WindowFrontend, window_samples
 from sonoflow.training.clip_windows import ClipWindows
 
 SETTINGS = FeatureSettings(sample_rate=16000, window_s=0.5, n_fft=512, hop_length=160, n_bins=48)
@@ -72,3 +74,16 @@ def test_linear_scale_and_short_recording():
     assert spec.shape == (32, 1)
     windows = frame_windows(spec, settings.frames_per_window, 5)
     assert windows.shape == (1, 32, settings.frames_per_window)
+
+
+@pytest.mark.parametrize("scale", ["mel", "linear"])
+def test_window_frontend_equals_the_feature_frontend_on_windows(scale):
+    settings = FeatureSettings(sample_rate=16000, window_s=0.5, hop_length=160, scale=scale)
+    frontend = FeatureFrontend(settings)
+    t = torch.arange(3 * window_samples(settings)) / settings.sample_rate
+    audio = (0.3 * torch.sin(2 * torch.pi * 1200 * t) + 0.01 * torch.randn(len(t))).reshape(3, -1)
+    audio[1] = 0.0  # digital silence: -100 dB everywhere, normalised to zeros
+    windows = WindowFrontend(frontend)(audio)
+    expected = frontend.normalize(frontend(audio))
+    assert windows.shape == (3, settings.n_bins, settings.frames_per_window) == expected.shape
+    torch.testing.assert_close(windows, expected, atol=1e-4, rtol=0)

@@ -114,6 +114,34 @@ def test_compiled_scores_equal_eager(tmp_path, mode):
         np.testing.assert_allclose(c, e, atol=1e-3)
 
 
+def test_onnx_scores_equal_eager_with_the_fold_spread(tmp_path):
+    """Two folds through onnxruntime, exported once at the first batch, any batch size."""
+    recordings = [noise_recording(tmp_path / f"r{i}.wav", s, i) for i, s in enumerate((2.6, 1.1))]
+    frontend = FeatureFrontend(SETTINGS)
+    models = [TinyDetector(), TinyDetector()]
+    with torch.no_grad():
+        models[1].head.weight.mul_(-2.0)  # folds that disagree: a spread that is not zero
+    eager = WindowScorer(models, frontend, CPU, spread=True)
+    onnx = WindowScorer(models, frontend, CPU, compile="onnx", spread=True, threads=2)
+    expected = score_recordings(recordings, eager, 7, batch_size=8)
+    got = score_recordings(recordings, onnx, 7, batch_size=8)
+    session = onnx.run.session
+    assert session.get_session_options().intra_op_num_threads == 2
+    assert session.get_providers() == ["CPUExecutionProvider"]
+    assert [len(s) for s in got] == [30, 9] and got[0].shape[1] == 6
+    assert got[0][:, 3:].max() > 1e-3  # the spread columns carry the folds' disagreement
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, atol=1e-3)
+    score_recordings(recordings[1:], onnx, 7, batch_size=3)  # other batch sizes: same graph
+    assert onnx.run.session is session
+
+
+def test_onnx_refuses_metadata_fusion():
+    metadata = [np.zeros((1, 4), np.float32)]
+    with pytest.raises(ValueError, match="compile `onnx` cannot trace metadata fusion"):
+        WindowScorer([TinyDetector()], FeatureFrontend(SETTINGS), CPU, metadata, compile="onnx")
+
+
 def test_unknown_compile_mode_is_named():
     with pytest.raises(ValueError, match="compile 'tensorrt' is not one of none, torch"):
         WindowScorer([TinyDetector()], FeatureFrontend(SETTINGS), CPU, compile="tensorrt")

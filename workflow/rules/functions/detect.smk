@@ -37,7 +37,15 @@ def detect_inputs(wildcards):
 def detect_scoring_params(wildcards):
     """What changes window scores; thresholds and formats are collect_detections's."""
     run = config["detect"][wildcards.name]
-    keys = ("recordings", "hop_s", "batch_size", "channel", "block_s", "score_dtype")
+    keys = (
+        "recordings",
+        "hop_s",
+        "batch_size",
+        "channel",
+        "block_s",
+        "score_dtype",
+        "compile",
+    )
     return {key: run[key] for key in (*keys, "metadata", "shards")}
 
 

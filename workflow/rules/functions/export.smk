@@ -26,5 +26,7 @@ def export_outputs():
     """Every experiment's export but those export_model_inputs refuses (fusion, vectors)."""
     exportable = [e for e in EXPERIMENTS if export_refusal(config, e) is None]
     return expand(
-        "results/export/{e}/detector.{x}", e=exportable, x=["torchscript", "json"]
+        "results/export/{e}/detector.{x}",
+        e=exportable,
+        x=["torchscript", "json", "onnx"],
     )

@@ -1,0 +1,74 @@
+"""torch modules written as ONNX graphs, and run with ONNX Runtime on the CPU.
+
+Export goes through torch's TorchScript-based exporter (`dynamo=False`), which needs
+nothing beyond torch and writes real-valued graphs only; the spectrogram's STFT is therefore
+a convolution (features.window_frontend), not ONNX's complex STFT operator. Every graph has
+one dynamic axis, the batch.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+OPSET = 17
+
+
+def onnx_bytes(
+    module: nn.Module,
+    example: torch.Tensor,
+    input_name: str = "input",
+    output_name: str = "output",
+) -> bytes:
+    """`module` (eval mode, one tensor in, one out) as an ONNX model whose first axis of input
+    and output is dynamic (named `batch`)."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        # the TorchScript-based exporter is marked deprecated; the other one needs onnxscript
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        torch.onnx.export(
+            module.eval(),
+            (example,),
+            buffer,
+            input_names=[input_name],
+            output_names=[output_name],
+            dynamic_axes={input_name: {0: "batch"}, output_name: {0: "batch"}},
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    return buffer.getvalue()
+
+
+def onnx_session(model: bytes | str | Path, threads: int = 1):
+    """An ONNX Runtime CPU session over `model` (bytes or a file) with `threads` threads."""
+    import onnxruntime  # only the paths that run ONNX import it
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = max(1, threads)
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # errors only: no per-node placement notes in job logs
+    source = model if isinstance(model, bytes) else str(model)
+    return onnxruntime.InferenceSession(
+        source, sess_options=options, providers=["CPUExecutionProvider"]
+    )
+
+
+class OnnxModule:
+    """A one-input, one-output module exported once and then run with ONNX Runtime: called
+    with a float32 CPU tensor, it returns a float32 CPU tensor (any batch size)."""
+
+    def __init__(self, module: nn.Module, example: torch.Tensor, threads: int = 1):
+        self.session = onnx_session(onnx_bytes(module, example), threads)
+        self.input = self.session.get_inputs()[0].name
+
+    def __call__(self, batch: torch.Tensor) -> torch.Tensor:
+        array = np.ascontiguousarray(batch.detach().float().cpu().numpy())
+        (scores,) = self.session.run(None, {self.input: array})
+        return torch.from_numpy(scores)

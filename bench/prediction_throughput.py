@@ -36,7 +36,7 @@ import soundfile as sf
 import torch
 
 from sonoflow.common.device import describe_device_short, pick_device
-from sonoflow.features.spectrogram import FeatureFrontend, FeatureSettings, frame_windows
+from sonoflow.features.spectrogram import FeatureSettings, frame_windows
 from sonoflow.models.build import build_model
 from sonoflow.models.config import model_with_defaults
 from sonoflow.models.weights import save_weights
@@ -169,8 +169,8 @@ def main() -> None:
         recording = Path(tmp) / "synthetic.wav"
         synthetic_recording(recording, args.minutes)
         checkpoints = fold_checkpoints(Path(tmp), settings, args.folds)
-        models, _, _, settings = load_fold_models(checkpoints, device)
-        frontend = FeatureFrontend(settings).to(device)
+        models, _, _, frontend = load_fold_models(checkpoints, device)
+        frontend = frontend.to(device)
         scorer = WindowScorer(models, frontend, device, compile=args.compile)
         started = time.perf_counter()
         windows, _ = end_to_end(recording, scorer, step, args.batch_size)  # warm (compiles)

@@ -39,6 +39,7 @@ def detected(tiny_local_run, shared_data, tmp_path_factory):
             "detect": 2,
             "collect_detections": 1,
             "review_sample": 1,
+            "calibrate": 1,
             "all": 1,
         }
         snakemake(tiny_local_run)
@@ -77,7 +78,7 @@ def test_detect_writes_tables_summary_scores_and_plot(detected):
 def test_threshold_edit_reruns_only_the_cpu_steps(detected):
     project, season = detected
     write_config(project, detect_config(season, threshold={"hum": 0.9, "chirp": 0.95}))
-    cpu = {"collect_detections": 1, "review_sample": 1, "all": 1}
+    cpu = {"collect_detections": 1, "review_sample": 1, "calibrate": 1, "all": 1}
     assert scheduled_jobs(project) == cpu
     write_config(project, detect_config(season, formats=["csv"]))
     assert scheduled_jobs(project) == cpu
@@ -111,7 +112,11 @@ def test_a_review_edit_reruns_only_the_sample_and_keeps_the_old_one(detected):
     assert detections["label"].value_counts().max() > 3  # so a size of 3 changes the sample
     write_config(project, detect_config(season, review={"size": 3}))
     try:
-        assert scheduled_jobs(project) == {"review_sample": 1, "all": 1}  # no detection
+        assert scheduled_jobs(project) == {
+            "review_sample": 1,
+            "calibrate": 1,
+            "all": 1,
+        }  # no detection
         first = (project / "results/review/check/sample.csv").read_text()
         snakemake(project)
         assert (project / "results/review/check/sample.csv").read_text() != first
@@ -133,6 +138,7 @@ def test_an_added_recording_reruns_its_shard_and_scores_only_it(detected, shared
             "detect": 1,
             "collect_detections": 1,
             "review_sample": 1,
+            "calibrate": 1,
             "all": 1,
         }
         snakemake(project)

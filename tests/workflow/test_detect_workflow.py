@@ -197,9 +197,8 @@ def test_exported_ensemble_scores_the_demo_tape_as_detect_did(detected):
     onnx_scores = score_with_onnxruntime(
         export / "detector.onnx", export / "detector.json", tape, 0.1
     )
-    predicted = pd.concat(
-        pd.read_parquet(p) for p in (project / f"results/predictions/{EXPERIMENT}/demo").glob("*")
-    )
+    shards = (project / f"results/predictions/{EXPERIMENT}/demo").glob("*.parquet")
+    predicted = pd.concat(pd.read_parquet(p) for p in shards)
     predicted = predicted[predicted["recording"] == tape.stem][info["classes"]].to_numpy()
     assert onnx_scores.shape == predicted.shape
     np.testing.assert_allclose(onnx_scores, predicted, atol=1e-4)

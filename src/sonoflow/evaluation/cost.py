@@ -169,5 +169,5 @@ def plot_cost(board: pd.DataFrame, path: str | Path) -> None:
     )
     ax.tick_params(axis="x", which="minor", labelsize=7)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize="x-small", loc="upper right")
+    ax.legend(fontsize="x-small", loc="best")
     save_figure(fig, path)

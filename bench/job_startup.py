@@ -1,7 +1,8 @@
 """Start-up of training and prediction jobs: process start to first batch, as the jobs' own
 logs report it (`start-up: N s from process start to first batch`), per job kind.
 
-    PYTHONPATH=src python bench/job_startup.py [--rounds 2] [--workdir DIR] [--root ROOT]
+    PYTHONPATH=src python bench/job_startup.py [--rounds 2] [--workdir DIR]
+        [--root ROOT [--root OTHER]] [--skip-jobs]
 
 Three parts, each printed as a table:
 
@@ -16,8 +17,10 @@ Three parts, each printed as a table:
    run by Snakemake in a copy of the project under `--workdir`; then `--rounds` reruns of
    every train_fold and predict job (`--forcerun`), the start-up each job's log reports.
 
-`--root` is the project whose Snakefile, workflow and `src/` run (default: this checkout), so
-that two checkouts can be measured side by side on the same machine.
+`--root` is the project whose Snakefile, workflow and `src/` run (default: this checkout);
+given twice (a checkout before a change and one after), parts 1 and 3 take turns between the
+two, round by round, so that load from other processes falls on both alike: the ratios are
+what to read on a shared machine.
 """
 
 from __future__ import annotations
@@ -73,20 +76,27 @@ def environment(root: Path) -> dict:
 
 
 def print_table(title: str, rows: dict[str, list[float]]) -> None:
-    print(f"\n{title}")
+    print(f"\n{title}", flush=True)
     for name, values in rows.items():
-        figures = " ".join(f"{v:.2f}" for v in values)
-        print(f"  {name:<28} median {statistics.median(values):6.2f} s   ({figures})")
+        figures = " ".join(f"{v:.1f}" for v in values)
+        print(f"  {name:<40} median {statistics.median(values):5.2f} s   ({figures})", flush=True)
 
 
-def measure_imports(root: Path, runs: int) -> None:
-    env = environment(root)
-    programs = import_programs(root)
-    rows: dict[str, list[float]] = {name: [] for name in programs}
+def labelled(roots: list[Path], root: Path, name: str) -> str:
+    return f"{name} [{roots.index(root) + 1}]" if len(roots) > 1 else name
+
+
+def measure_imports(roots: list[Path], runs: int) -> None:
+    rows: dict[str, list[float]] = {}
     for _ in range(runs):
-        for name, code in programs.items():
-            rows[name].append(wall_seconds([sys.executable, "-c", code], env))
-    print_table("1. imports of the job scripts (fresh interpreter, wall seconds)", rows)
+        for root in roots:
+            for name, code in import_programs(root).items():
+                seconds = wall_seconds([sys.executable, "-c", code], environment(root))
+                rows.setdefault(labelled(roots, root, name), []).append(seconds)
+    print_table(
+        "1. imports of the job scripts (fresh interpreter, wall seconds)",
+        dict(sorted(rows.items())),
+    )
 
 
 def measure_preamble(runs: int) -> None:
@@ -200,36 +210,42 @@ def logged_startups(work: Path) -> dict[str, float]:
     return found
 
 
-def measure_jobs(root: Path, work: Path, rounds: int) -> None:
-    copy_project(root, work)
-    snakemake(work, root)  # the corpus, caches, datasets: once
+def measure_jobs(roots: list[Path], work: Path, rounds: int) -> None:
+    projects = {root: work / f"project{n + 1}" for n, root in enumerate(roots)}
+    for root, project in projects.items():
+        project.mkdir(parents=True, exist_ok=True)
+        copy_project(root, project)
+        snakemake(project, root)  # the corpus, caches, datasets, a first training: once
     rows: dict[str, list[float]] = {}
     for _ in range(rounds):
-        snakemake(work, root, "--forcerun", "train_fold", "predict")
-        for kind, values in logged_startups(work).items():
-            rows.setdefault(kind, []).extend(values)
-    print_table("3. jobs run by Snakemake: start-up as their logs report it (seconds)", rows)
+        for root, project in projects.items():
+            snakemake(project, root, "--forcerun", "train_fold", "predict")
+            for kind, values in logged_startups(project).items():
+                rows.setdefault(labelled(roots, root, kind), []).extend(values)
+    title = "3. jobs run by Snakemake: start-up as their logs report it (seconds)"
+    print_table(title, dict(sorted(rows.items())))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workdir", type=Path, help="kept between runs (default: a temporary one)")
-    parser.add_argument("--root", type=Path, default=HERE, help="the project checkout to measure")
+    parser.add_argument("--root", type=Path, action="append", help="a project checkout to measure")
     parser.add_argument("--skip-jobs", action="store_true", help="parts 1 and 2 only")
     args = parser.parse_args()
-    root = args.root.resolve()
+    roots = [root.resolve() for root in args.root or [HERE]]
+    for n, root in enumerate(roots):
+        print(f"[{n + 1}] {root}")
     load = os.getloadavg()[0]
-    print(f"project {root}; {os.cpu_count()} cores, load average {load:.1f} at the start")
-    measure_imports(root, 3 * args.rounds)
+    print(f"{os.cpu_count()} cores, load average {load:.1f} at the start", flush=True)
+    measure_imports(roots, 3 * args.rounds)
     measure_preamble(3 * args.rounds)
     if not args.skip_jobs:
         if args.workdir:
-            args.workdir.mkdir(parents=True, exist_ok=True)
-            measure_jobs(root, args.workdir, args.rounds)
+            measure_jobs(roots, args.workdir, args.rounds)
         else:
             with tempfile.TemporaryDirectory() as work:
-                measure_jobs(root, Path(work), args.rounds)
+                measure_jobs(roots, Path(work), args.rounds)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 

@@ -15,7 +15,9 @@ Three parts, each printed as a table:
 3. real jobs: the tiny demo (.test/config.yaml's corpus) with a spectrogram CNN (resnet10t)
    and a vector MLP (statistics front-end), 2 folds of 1 epoch and one prediction shard each,
    run by Snakemake in a copy of the project under `--workdir`; then `--rounds` reruns of
-   every train_fold and predict job (`--forcerun`), the start-up each job's log reports.
+   every train_fold and predict job (`--forcerun`), the start-up each job's log reports;
+4. the DAG: `snakemake --dry-run --until predict` in those projects (Snakefile parse, config
+   validation, the DAG), wall seconds, taking turns as above.
 
 `--root` is the project whose Snakefile, workflow and `src/` run (default: this checkout);
 given twice (a checkout before a change and one after), parts 1 and 3 take turns between the
@@ -224,6 +226,15 @@ def measure_jobs(roots: list[Path], work: Path, rounds: int) -> None:
                 rows.setdefault(labelled(roots, root, kind), []).extend(values)
     title = "3. jobs run by Snakemake: start-up as their logs report it (seconds)"
     print_table(title, dict(sorted(rows.items())))
+    dry: dict[str, list[float]] = {}
+    for _ in range(3 * rounds):
+        for root, project in projects.items():
+            start = time.perf_counter()
+            snakemake(project, root, "--dry-run")
+            dry.setdefault(labelled(roots, root, "snakemake --dry-run"), []).append(
+                time.perf_counter() - start
+            )
+    print_table("4. the DAG: a dry run of the whole workflow (wall seconds)", dry)
 
 
 def main() -> None:

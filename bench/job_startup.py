@@ -4,7 +4,7 @@ logs report it (`start-up: N s from process start to first batch`), per job kind
     PYTHONPATH=src python bench/job_startup.py [--rounds 2] [--workdir DIR]
         [--root ROOT [--root OTHER]] [--skip-jobs]
 
-Three parts, each printed as a table:
+Four parts, each printed as a table:
 
 1. imports: a fresh interpreter importing what each job script imports (the `from sonoflow`
    lines of workflow/scripts/train_fold.py and predict.py, plus torch and, for a CNN,

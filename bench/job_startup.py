@@ -2,9 +2,9 @@
 logs report it (`start-up: N s from process start to first batch`), per job kind.
 
     PYTHONPATH=src python bench/job_startup.py [--rounds 2] [--workdir DIR]
-        [--root ROOT [--root OTHER]] [--skip-jobs]
+        [--root ROOT [--root OTHER]] [--parts 1 2 3 4 5]
 
-Four parts, each printed as a table:
+Five parts, each printed as a table:
 
 1. imports: a fresh interpreter importing what each job script imports (the `from sonoflow`
    lines of workflow/scripts/train_fold.py and predict.py, plus torch and, for a CNN,
@@ -17,7 +17,12 @@ Four parts, each printed as a table:
    run by Snakemake in a copy of the project under `--workdir`; then `--rounds` reruns of
    every train_fold and predict job (`--forcerun`), the start-up each job's log reports;
 4. the DAG: `snakemake --dry-run --until predict` in those projects (Snakefile parse, config
-   validation, the DAG), wall seconds, taking turns as above.
+   validation, the DAG), wall seconds, taking turns as above;
+5. each cost this bench's issue removed, before and after, in a fresh interpreter each
+   (first calls pay for imports), taking turns: torch's AdamW against EagerAdamW (built,
+   one step), librosa's mel filterbank against sonoflow's, the schema read with PyYAML's
+   Python loader against libyaml's, and a timm backbone name checked by importing timm
+   against reading timm's source (the DAG's check); seconds of the step alone.
 
 `--root` is the project whose Snakefile, workflow and `src/` run (default: this checkout);
 given twice (a checkout before a change and one after), parts 1 and 3 take turns between the
@@ -99,6 +104,66 @@ def measure_imports(roots: list[Path], runs: int) -> None:
         "1. imports of the job scripts (fresh interpreter, wall seconds)",
         dict(sorted(rows.items())),
     )
+
+
+# (before, after) programs of part 5; each prints the seconds of its step.
+STEP = "import time\nstart = time.perf_counter()\n{}\nprint(time.perf_counter() - start)\n"
+OPTIMISER = "import torch\nmodel = torch.nn.Linear(8, 2)\n"
+STEP_OPTIMISER = (
+    "optimizer = {}(model.parameters())\nmodel(torch.ones(3, 8)).sum().backward()\noptimizer.step()"
+)
+VARIANTS = {
+    "optimiser built, one step": (
+        OPTIMISER + STEP.format(STEP_OPTIMISER.format("torch.optim.AdamW")),
+        OPTIMISER
+        + "from sonoflow.training.schedule import EagerAdamW\n"
+        + STEP.format(STEP_OPTIMISER.format("EagerAdamW")),
+    ),
+    "mel filterbank (64 x 257)": (
+        STEP.format(
+            "import librosa\nlibrosa.filters.mel(sr=16000, n_fft=512, n_mels=64, norm=None)"
+        ),
+        STEP.format(
+            "from sonoflow.features.filterbanks import mel_filterbank\n"
+            "mel_filterbank(16000, 512, 64, 0.0, 8000.0)"
+        ),
+    ),
+    "config schema read": (
+        "import yaml\n" + STEP.format("yaml.safe_load(open(SCHEMA).read())"),
+        "import yaml\n" + STEP.format("yaml.load(open(SCHEMA).read(), Loader=yaml.CSafeLoader)"),
+    ),
+    "timm backbone name checked": (
+        STEP.format("import timm\n'resnet10t' in timm.list_models()"),
+        STEP.format(
+            "from sonoflow.models.registry import timm_source_names\n"
+            "'resnet10t' in timm_source_names()"
+        ),
+    ),
+}
+
+
+def measure_variants(runs: int) -> None:
+    schema = repr(str(HERE / "workflow/schemas/config.schema.yaml"))
+    env = environment(HERE)
+    rows: dict[str, list[float]] = {}
+    for _ in range(runs):
+        for name, programs in VARIANTS.items():
+            for label, code in zip(("before", "after"), programs, strict=True):
+                code = code.replace("SCHEMA", schema)
+                result = subprocess.run(
+                    [sys.executable, "-c", code],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                seconds = float(result.stdout.strip().splitlines()[-1])
+                rows.setdefault(f"{name}: {label}", []).append(seconds)
+    print_table("5. each removed cost, before and after (seconds of the step)", rows)
+    for name in VARIANTS:
+        before = statistics.median(rows[f"{name}: before"])
+        after = statistics.median(rows[f"{name}: after"])
+        print(f"  {name:<28} {before - after:5.2f} s saved per job ({before / after:.0f} x)")
 
 
 def measure_preamble(runs: int) -> None:
@@ -242,16 +307,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workdir", type=Path, help="kept between runs (default: a temporary one)")
     parser.add_argument("--root", type=Path, action="append", help="a project checkout to measure")
-    parser.add_argument("--skip-jobs", action="store_true", help="parts 1 and 2 only")
+    parser.add_argument("--parts", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     args = parser.parse_args()
     roots = [root.resolve() for root in args.root or [HERE]]
     for n, root in enumerate(roots):
         print(f"[{n + 1}] {root}")
     load = os.getloadavg()[0]
     print(f"{os.cpu_count()} cores, load average {load:.1f} at the start", flush=True)
-    measure_imports(roots, 3 * args.rounds)
-    measure_preamble(3 * args.rounds)
-    if not args.skip_jobs:
+    if 1 in args.parts:
+        measure_imports(roots, 3 * args.rounds)
+    if 2 in args.parts:
+        measure_preamble(3 * args.rounds)
+    if 5 in args.parts:
+        measure_variants(3 * args.rounds)
+    if {3, 4} & set(args.parts):
         if args.workdir:
             measure_jobs(roots, args.workdir, args.rounds)
         else:

@@ -356,9 +356,7 @@ def _check_tuning(config: dict) -> None:
         configured_value,
         search_space,
         space_rules,
-    )
-    from sonoflow.tuning.study import (
-        unknown_params,  # optuna is only imported when tuning is checked
+        unknown_params,
     )
 
     tuning = config["tuning"]

@@ -31,3 +31,19 @@ def test_building_the_dag_imports_nothing_heavy():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert result.stdout.strip() == "", f"the DAG imports {result.stdout.strip()}"
+
+
+def test_validating_a_config_with_a_timm_backbone_imports_no_timm():
+    # .test/config.yaml's tiny model is resnet10t: a timm name, not a preset.
+    code = (
+        "import sys, yaml\n"
+        "from sonoflow.config import validate_config\n"
+        "config = yaml.safe_load(open('.test/config.yaml'))\n"
+        "assert config['models']['tiny']['backbone'] == 'resnet10t'\n"
+        "validate_config(config, 'workflow/schemas/config.schema.yaml')\n"
+        f"print(' '.join(h for h in {HEAVY!r} if h in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == "", f"validation imports {result.stdout.strip()}"

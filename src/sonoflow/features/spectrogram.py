@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-import librosa
 import numpy as np
 import torch
 from torch import nn
 
 from sonoflow.common.schema import section_with_defaults
+from sonoflow.features.filterbanks import fft_frequencies, mel_filterbank
 
 _DEFAULTS = section_with_defaults("features", {})  # the schema is the one home of defaults
 
@@ -98,12 +98,10 @@ def spectrogram_frontend(features: dict) -> FeatureFrontend:
 def _filterbank(s: FeatureSettings) -> np.ndarray:
     fmax = min(s.fmax, s.sample_rate / 2)
     if s.scale == "mel":
-        return librosa.filters.mel(
-            sr=s.sample_rate, n_fft=s.n_fft, n_mels=s.n_bins, fmin=s.fmin, fmax=fmax, norm=None
-        ).astype(np.float32)
+        return mel_filterbank(s.sample_rate, s.n_fft, s.n_bins, s.fmin, fmax)
     # Linear scale: average contiguous STFT bins between fmin and fmax into n_bins bands.
     # librosa has no such filterbank; it is one rectangular matrix.
-    freqs = librosa.fft_frequencies(sr=s.sample_rate, n_fft=s.n_fft)
+    freqs = fft_frequencies(s.sample_rate, s.n_fft)
     edges = np.linspace(s.fmin, fmax, s.n_bins + 1)
     bank = np.zeros((s.n_bins, len(freqs)), dtype=np.float32)
     for i in range(s.n_bins):

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import librosa
 import torch
 from torch import nn
 
+from sonoflow.features.filterbanks import mel_filterbank
 from sonoflow.features.registry import KINDS
 from sonoflow.features.vectors import VectorFrontend, VectorSettings
 
@@ -53,9 +53,7 @@ class LogMelPatches(nn.Module):
     def __init__(self):
         super().__init__()
         self.register_buffer("window", torch.hann_window(FRAME, periodic=True), persistent=False)
-        bank = librosa.filters.mel(
-            sr=RATE, n_fft=FFT, n_mels=BANDS, fmin=125, fmax=7500, htk=True, norm=None
-        )
+        bank = mel_filterbank(RATE, FFT, BANDS, fmin=125, fmax=7500, htk=True)
         self.register_buffer("bank", torch.from_numpy(bank).T.contiguous(), persistent=False)
 
     def forward(self, waveforms: torch.Tensor) -> torch.Tensor:

@@ -1,13 +1,16 @@
 """Backbone names: presets (sonoflow's own timm models among them) and timm's catalogue,
 and where their pretrained weights come from.
 
-Config validation runs while Snakemake builds the DAG, so this module imports timm only
-when a name is not a preset.
+Config validation runs while Snakemake builds the DAG, so this module never imports timm
+(seconds, torch with it) to check a name: it reads the names timm registers from timm's
+source files, and imports timm only where those cannot be read.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib.util
+import re
 from functools import cache
 from pathlib import Path
 
@@ -31,8 +34,28 @@ VECTOR_MLP = "vector_mlp"
 WEIGHTS_SOURCE = {"convnext_tiny_cbam": "convnext_tiny"}
 
 
+# How timm's model files register an architecture (timm.models._registry.register_model):
+# the names timm.list_models() returns. A test compares the two.
+_REGISTERED = re.compile(r"^@register_model(?:\(\))?\s*\ndef (\w+)\(", re.M)
+
+
+def timm_source_names() -> frozenset[str]:
+    """The architectures timm registers, read from its installed source without importing it
+    (empty when timm is not installed as source files)."""
+    spec = importlib.util.find_spec("timm")
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    models = Path(next(iter(spec.submodule_search_locations))) / "models"
+    return frozenset(
+        name for source in models.glob("*.py") for name in _REGISTERED.findall(source.read_text())
+    )
+
+
 @cache
 def _timm_names() -> frozenset[str]:
+    names = timm_source_names()
+    if names:
+        return names
     import timm
 
     return frozenset(timm.list_models())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -101,7 +102,7 @@ def predict_recordings(
     return scores_table(recordings, per_recording, classes, settings, hop_s)
 
 
-COMPILE_MODES = ("none", "torch", "cudagraphs", "jit", "onnx")
+COMPILE_MODES = ("auto", "none", "torch", "cudagraphs", "jit", "onnx")
 SCORE_CHUNK = 1 << 16  # windows whose scores stay on the device before one copy to the host
 DECODERS = 2  # recordings decoded at once
 
@@ -139,7 +140,9 @@ class WindowScorer:
     first batch and run with onnxruntime on the CPU with `threads` threads (models without
     metadata fusion; on CUDA it runs as `none`). torch-compiled and traced models see one
     batch shape only (a short last batch is padded), so they compile once; the ONNX graph
-    takes any batch size. `spread`: scores carry the fold models' standard deviations after
+    takes any batch size. `auto`: `onnx` on the CPU, `none` on a GPU, and `none` with a log
+    line for models that cannot be exported (metadata fusion, or an export or ONNX Runtime
+    session that fails). `spread`: scores carry the fold models' standard deviations after
     the means (FoldEnsemble)."""
 
     def __init__(
@@ -157,6 +160,9 @@ class WindowScorer:
         if compile == "onnx" and device.type != "cpu":
             log.info("compile `onnx` runs onnxruntime on the CPU; on %s it runs as `none`", device)
             compile = "none"
+        self.fallback = compile == "auto"  # an export that fails runs eagerly (logged)
+        if compile == "auto":
+            compile = auto_compile(device, fusion=any(m is not None for m in metadata or []))
         self.threads = threads or torch.get_num_threads()
         self.frontend, self.device, self.compile = frontend, device, compile
         self.cuda = device.type == "cuda"
@@ -211,7 +217,16 @@ class WindowScorer:
             batch = self.frontend.normalize(windows).unsqueeze(1)
         if self.run is None:  # exported outside inference mode, from a batch of two or more
             example = batch.clone() if len(batch) > 1 else batch.repeat(2, 1, 1, 1)
-            self.run = OnnxModule(self.ensemble, example, self.threads)
+            started = time.perf_counter()
+            try:
+                self.run = OnnxModule(self.ensemble, example, self.threads)
+            except Exception as error:  # noqa: BLE001 (any export failure: eager, logged)
+                if not self.fallback:
+                    raise
+                log.info("compile `auto`: the models cannot be exported to ONNX (%s); eager", error)
+                self.compile, self.run = "none", self.ensemble
+                return self.scores(windows)
+            log.info("ONNX export and session: %.1f s", time.perf_counter() - started)
         return self.run(batch)
 
     def _compiled(self, example: torch.Tensor):
@@ -231,6 +246,17 @@ class WindowScorer:
         if self.cuda:
             return torch.autocast("cuda", dtype=torch.float16)
         return contextlib.nullcontext()
+
+
+def auto_compile(device: torch.device, fusion: bool) -> str:
+    """What `compile: auto` runs: `onnx` on the CPU (2 to 3 x eager for a CNN, exported in
+    seconds; docs/performance.md), eager PyTorch on a GPU and for metadata fusion models."""
+    if device.type != "cpu":
+        return "none"
+    if fusion:
+        log.info("compile `auto`: metadata fusion models cannot be exported to ONNX; eager")
+        return "none"
+    return "onnx"
 
 
 def _padded(tensor: torch.Tensor, rows: int) -> torch.Tensor:

@@ -21,6 +21,7 @@ from torch import nn
 from sonoflow.models.detector import Detector
 from sonoflow.training.clip_batches import ClipBatches
 from sonoflow.training.epoch import Precision, one_hot_targets
+from sonoflow.training.schedule import EagerAdamW
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def choose_lr(
 ) -> tuple[float, pd.DataFrame]:
     """Run the range test on a copy of the weights; the model is left as it was."""
     saved = copy.deepcopy(model.state_dict())
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1.0, weight_decay=config["weight_decay"])
+    optimizer = EagerAdamW(model.parameters(), lr=1.0, weight_decay=config["weight_decay"])
     if not len(batches):
         raise ValueError("lr: auto needs at least one training batch")
     batches = itertools.chain.from_iterable(itertools.repeat(batches))  # pass after pass

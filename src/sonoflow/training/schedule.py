@@ -20,6 +20,28 @@ from sonoflow.models.detector import Detector
 SCHEDULE = "warm-up then cosine per update (timm CosineLRScheduler's rates), lr_scale"
 
 
+def _undecorated(method):
+    return getattr(method, "__wrapped__", method)
+
+
+class EagerAdamW(torch.optim.AdamW):
+    """torch's AdamW without torch's compiler hooks: torch wraps `step` and four other
+    methods in code that imports torch._dynamo on the first call (over a second of every
+    training job's start-up) to mark graph breaks or disable compilation. Training runs
+    eagerly and never compiles the optimiser, so those hooks do nothing here.
+    tests/unit/training/test_schedule.py checks the updates equal AdamW's, and
+    tests/unit/training/test_startup_imports.py that torch._dynamo stays unloaded."""
+
+    add_param_group = _undecorated(torch.optim.Optimizer.add_param_group)
+    zero_grad = _undecorated(torch.optim.Optimizer.zero_grad)
+    state_dict = _undecorated(torch.optim.Optimizer.state_dict)
+    load_state_dict = _undecorated(torch.optim.Optimizer.load_state_dict)
+
+    @torch.no_grad()  # what torch's wrapper sets around the update (differentiable=False)
+    def step(self, closure=None):
+        return _undecorated(torch.optim.AdamW.step)(self, closure)
+
+
 class WarmupCosine:
     """Rate of update t (from 1): linear from 0 over `warmup` updates, then a cosine from
     each group's base rate to `lr_min` over `decay` updates, then `lr_min`; every rate
@@ -65,7 +87,7 @@ def optimizer_and_schedule(
     backbone_ids = {id(p) for p in backbone}
     head = [p for p in model.parameters() if id(p) not in backbone_ids]
     # every rate set is multiplied by a group's `lr_scale`, min_lr included (as in timm)
-    optimizer = torch.optim.AdamW(
+    optimizer = EagerAdamW(
         [
             {"params": backbone, "lr": lr, "lr_scale": config["backbone_lr_mult"]},
             {"params": head, "lr": lr},

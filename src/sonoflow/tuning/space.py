@@ -60,3 +60,16 @@ def centre(value, rule: dict) -> dict | None:
 def _like(value, number):
     """`number` as an int when the configured value is one (epochs, widths)."""
     return int(round(number)) if isinstance(value, int) else float(number)
+
+
+def unknown_params(model_config: dict, space: dict) -> list[str]:
+    """Names of the search space that are not keys of the (defaults-filled) model config."""
+    missing = []
+    for name in space:
+        node = model_config
+        for key in name.split("."):
+            if not isinstance(node, dict) or key not in node:
+                missing.append(name)
+                break
+            node = node[key]
+    return missing

@@ -42,19 +42,6 @@ def worker_quota(trials: int, workers: int, worker: int) -> int:
     return trials // workers + (1 if worker < trials % workers else 0)
 
 
-def unknown_params(model_config: dict, space: dict) -> list[str]:
-    """Names of the search space that are not keys of the (defaults-filled) model config."""
-    missing = []
-    for name in space:
-        node = model_config
-        for key in name.split("."):
-            if not isinstance(node, dict) or key not in node:
-                missing.append(name)
-                break
-            node = node[key]
-    return missing
-
-
 def configured_params(model_config: dict, space: dict) -> dict:
     """The configured values of the space's entries, where the space can hold them.
 

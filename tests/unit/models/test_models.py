@@ -9,7 +9,13 @@ from sonoflow.common.schema import ConfigError
 from sonoflow.models.build import build_model
 from sonoflow.models.cbam import CBAM
 from sonoflow.models.config import model_with_defaults
-from sonoflow.models.registry import PRESETS, pretrained_file, with_pretrained_file
+from sonoflow.models.registry import (
+    PRESETS,
+    check_backbone,
+    pretrained_file,
+    timm_source_names,
+    with_pretrained_file,
+)
 from sonoflow.models.weights import load_weights, save_weights
 
 SHAPE = (32, 25)  # n_bins, frames: the tiny test features
@@ -152,3 +158,15 @@ def test_pretrained_vit_weights_are_resized_to_the_window(tmp_path):
         source.state_dict()["blocks.0.attn.qkv.weight"],
     )
     assert model.backbone.pos_embed.shape[1] == 1 + 2 * 2  # 32 x 32 padded: 2 x 2 patches
+
+
+def test_timm_names_read_from_its_source_are_those_timm_lists():
+    listed = set(timm.list_models()) - {"band_mlp", "vector_mlp", "convnext_tiny_cbam"}
+    assert timm_source_names() == listed
+    assert "resnet10t" in timm_source_names()
+
+
+def test_an_unknown_backbone_names_close_timm_matches():
+    check_backbone("resnet10t")
+    with pytest.raises(ValueError, match="unknown backbone 'resnet10x'.*resnet10t"):
+        check_backbone("resnet10x")

@@ -13,7 +13,14 @@ from sonoflow.common.logs import log_startup_at_first_forward
 from sonoflow.corpus.audio import AudioError
 from sonoflow.corpus.audio_blocks import decode_recordings, read_blocks
 from sonoflow.features.spectrogram import FeatureFrontend, FeatureSettings
-from sonoflow.prediction.predict import ScoreGather, WindowScorer, score_recordings
+from sonoflow.prediction import predict
+from sonoflow.prediction.onnx_graphs import OnnxModule
+from sonoflow.prediction.predict import (
+    ScoreGather,
+    WindowScorer,
+    auto_compile,
+    score_recordings,
+)
 
 SETTINGS = FeatureSettings(sample_rate=16000, window_s=0.5, n_fft=512, hop_length=160, n_bins=48)
 CPU = torch.device("cpu")
@@ -142,8 +149,50 @@ def test_onnx_refuses_metadata_fusion():
         WindowScorer([TinyDetector()], FeatureFrontend(SETTINGS), CPU, metadata, compile="onnx")
 
 
+def test_auto_runs_onnx_on_the_cpu_with_eager_scores(tmp_path, caplog):
+    recordings = [noise_recording(tmp_path / f"r{i}.wav", s, i) for i, s in enumerate((2.6, 1.1))]
+    frontend, models = FeatureFrontend(SETTINGS), [TinyDetector(), TinyDetector()]
+    expected = score_recordings(recordings, WindowScorer(models, frontend, CPU), 7, batch_size=8)
+    auto = WindowScorer(models, frontend, CPU, compile="auto", threads=2)
+    with caplog.at_level(logging.INFO, logger="sonoflow.prediction.predict"):
+        got = score_recordings(recordings, auto, 7, batch_size=8)
+    assert auto.compile == "onnx" and isinstance(auto.run, OnnxModule)
+    assert "ONNX export and session: " in caplog.text
+    for g, e in zip(got, expected, strict=True):
+        assert g.shape == e.shape
+        np.testing.assert_allclose(g, e, atol=1e-3)
+
+
+def test_auto_runs_eagerly_on_a_gpu_and_for_fusion_models(caplog):
+    assert auto_compile(torch.device("cuda"), fusion=False) == "none"
+    assert auto_compile(CPU, fusion=False) == "onnx"
+    metadata = [np.zeros((1, 4), np.float32)]
+    with caplog.at_level(logging.INFO, logger="sonoflow.prediction.predict"):
+        scorer = WindowScorer([TinyDetector()], FeatureFrontend(SETTINGS), CPU, metadata, "auto")
+    assert scorer.compile == "none" and scorer.run is scorer.ensemble
+    assert "metadata fusion models cannot be exported to ONNX; eager" in caplog.text
+
+
+def test_auto_falls_back_to_eager_when_the_export_fails(tmp_path, monkeypatch, caplog):
+    def unsupported(*args, **kwargs):
+        raise RuntimeError("Exporting the operator 'aten::weird' to ONNX is not supported")
+
+    monkeypatch.setattr(predict, "OnnxModule", unsupported)
+    recordings = [noise_recording(tmp_path / "r.wav", 2.0, 3)]
+    frontend, models = FeatureFrontend(SETTINGS), [TinyDetector()]
+    expected = score_recordings(recordings, WindowScorer(models, frontend, CPU), 7, batch_size=8)
+    auto = WindowScorer(models, frontend, CPU, compile="auto")
+    with caplog.at_level(logging.INFO, logger="sonoflow.prediction.predict"):
+        got = score_recordings(recordings, auto, 7, batch_size=8)
+    assert auto.compile == "none"
+    assert "cannot be exported to ONNX (Exporting the operator 'aten::weird'" in caplog.text
+    np.testing.assert_array_equal(got[0], expected[0])
+    with pytest.raises(RuntimeError, match="aten::weird"):  # asked for onnx: no fallback
+        score_recordings(recordings, WindowScorer(models, frontend, CPU, compile="onnx"), 7, 8)
+
+
 def test_unknown_compile_mode_is_named():
-    with pytest.raises(ValueError, match="compile 'tensorrt' is not one of none, torch"):
+    with pytest.raises(ValueError, match="compile 'tensorrt' is not one of auto, none, torch"):
         WindowScorer([TinyDetector()], FeatureFrontend(SETTINGS), CPU, compile="tensorrt")
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from timm.scheduler import CosineLRScheduler
 
-from sonoflow.training.schedule import WarmupCosine
+from sonoflow.training.schedule import EagerAdamW, WarmupCosine
 
 
 def _optimizer() -> torch.optim.Optimizer:
@@ -40,3 +40,24 @@ def test_state_round_trips():
     rates = [g["lr"] for g in schedule.optimizer.param_groups]
     assert [g["lr"] for g in restored.optimizer.param_groups] == rates
     assert rates[0] == pytest.approx(0.1 * rates[1]) and 0 < rates[1] < 0.01
+
+
+def test_eager_adamw_updates_as_torch_adamw_does_across_a_state_dict_round_trip():
+    torch.manual_seed(0)
+    start = torch.randn(6, 3)
+    models = [torch.nn.Linear(3, 2) for _ in range(2)]
+    models[1].load_state_dict(models[0].state_dict())
+    optimizers = [
+        kind(model.parameters(), lr=0.05, weight_decay=0.01)
+        for kind, model in zip((torch.optim.AdamW, EagerAdamW), models, strict=True)
+    ]
+    for step in range(5):
+        for model, optimizer in zip(models, optimizers, strict=True):
+            optimizer.zero_grad()
+            (model(start * (step + 1)) ** 2).sum().backward()
+            optimizer.step()
+            if step == 2:
+                optimizer.load_state_dict(optimizer.state_dict())
+    for ours, theirs in zip(models[1].parameters(), models[0].parameters(), strict=True):
+        torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
+    assert optimizers[1].state_dict()["state"][0]["step"] == 5

@@ -10,13 +10,13 @@ from optuna.trial import TrialState
 
 from sonoflow.models.config import apply_params
 from sonoflow.tuning.report import best_params, trials_table
+from sonoflow.tuning.space import unknown_params
 from sonoflow.tuning.study import (
     CONFIGURED_ATTR,
     configured_params,
     open_study,
     run_worker,
     study_lock,
-    unknown_params,
     worker_quota,
 )
 

@@ -1,4 +1,6 @@
-"""The tiny demo workflow through profiles/slurm on a real single-node Slurm cluster.
+"""The tiny demo workflow through profiles/slurm on a real single-node Slurm cluster: training,
+benchmark, then the review loop (detect, review_sample, calibrate), a simulated reviewer's
+verdicts, and a second Slurm run that reruns calibrate alone.
 
 tests/slurm/start_cluster.sh starts the cluster (CI runs it before the tests; this test
 runs it too, which is quick when the cluster is up). It needs root to install and start
@@ -12,12 +14,15 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from workflow_helpers import ROOT, SNAKEMAKE, TINY_CONFIG, copy_project
+from workflow_helpers import ROOT, SNAKEMAKE, TINY_CONFIG, copy_project, scheduled_jobs
 
-GPU_RULES = {"train_fold", "predict", "check_gpu"}
+GPU_RULES = {"train_fold", "predict", "detect", "check_gpu"}
+THREADED_GPU_RULES = ("train_fold", "tune_worker", "predict", "detect")
+REVIEW = "spring"
 
 
 @pytest.fixture(scope="module")
@@ -33,16 +38,45 @@ def cluster():
         pytest.skip("no Slurm cluster: run tests/slurm/start_cluster.sh as root (CI does)")
 
 
-def test_profile_finishes_on_slurm_with_gpu_requests_and_local_metrics(
-    cluster, tmp_path, tiny_local_run
-):
+def slurm_config(season: Path) -> dict:
+    """The tiny config with one experiment, a detect run over `season` and its review."""
     config = copy.deepcopy(TINY_CONFIG)
     config["models"] = {"tiny": config["models"]["tiny"]}  # one experiment is enough here
-    project = copy_project(tmp_path, config)
+    config["detect"] = {
+        "season": {"recordings": str(season), "experiment": "default.mel32.tiny", "threshold": 0.05}
+    }
+    config["review"] = {
+        REVIEW: {
+            "detect": "season",
+            "size": 4,
+            "bins": 2,
+            "padding_s": 0.5,
+            "resamples": 50,
+            "min_verdicts": 2,
+        }
+    }
+    return config
+
+
+def make_season(folder: Path, local_run: Path, shared_data: Path) -> Path:
+    """Two recordings at two sites: the demo's benchmark tape (planted calls, so the tiny
+    model detects something) and a real recording."""
+    tape = next((local_run / "results/demo_corpus/benchmark/audio").glob("*.wav"))
+    for relative, source in {
+        "demo/20240601_044500.wav": tape,
+        "siteB/20240501_230000.wav": shared_data / "real-audio/aru_1.wav",
+    }.items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, folder / relative)
+    return folder
+
+
+def write_test_profile(project: Path) -> None:
+    """profiles/slurm with test-only site values: this cluster's partitions, a 2-core node,
+    no accounting."""
     profile = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
-    # test-only site values: this cluster's partitions, a 2-core node, no accounting
     profile["default-resources"]["slurm_partition"] = "cpu"
-    for rule in ("train_fold", "tune_worker", "predict"):
+    for rule in THREADED_GPU_RULES:
         profile["set-resources"][rule].update(slurm_partition="gpu", mem_mb=4000)
         profile["set-threads"][rule] = 2  # as in the local run, so that results are equal
     profile["set-resources"]["check_gpu"]["slurm_partition"] = "gpu"
@@ -58,6 +92,10 @@ def test_profile_finishes_on_slurm_with_gpu_requests_and_local_metrics(
     (project / "profiles/slurm-test").mkdir()
     (project / "profiles/slurm-test/config.yaml").write_text(yaml.safe_dump(profile))
 
+
+def run_on_slurm(project: Path) -> dict[str, list[str]]:
+    """One `snakemake --profile` run; rule -> the Slurm job ids it submitted."""
+    before = _slurm_job_ids(project)
     run = subprocess.run(
         [SNAKEMAKE, "--profile", "profiles/slurm-test"],
         cwd=project,
@@ -67,9 +105,14 @@ def test_profile_finishes_on_slurm_with_gpu_requests_and_local_metrics(
     )
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-5000:]
+    after = _slurm_job_ids(project)
+    new = {rule: sorted(set(ids) - set(before.get(rule, []))) for rule, ids in after.items()}
+    return {rule: ids for rule, ids in new.items() if ids}
 
-    job_ids = _slurm_job_ids(project)
-    assert {"make_demo_corpus", "train_fold", "predict", "evaluate", "summarize"} <= set(job_ids)
+
+def check_jobs_ran_as_the_profile_says(job_ids: dict[str, list[str]]) -> None:
+    """Every job completed on the cluster, GPU rules on `gpu` with a GPU request and the
+    profile's threads, CPU rules on `cpu` without one."""
     for rule, ids in job_ids.items():
         for job_id in ids:
             job = subprocess.run(
@@ -79,26 +122,73 @@ def test_profile_finishes_on_slurm_with_gpu_requests_and_local_metrics(
             assert asks_gpu == (rule in GPU_RULES), f"{rule} job {job_id}:\n{job}"
             partition = re.search(r"Partition=(\S+)", job).group(1)
             assert partition == ("gpu" if rule in GPU_RULES else "cpu"), f"{rule}: {partition}"
-            assert "JobState=COMPLETED" in job
-            if rule in {"train_fold", "predict"}:
+            assert "JobState=COMPLETED" in job, f"{rule} job {job_id}:\n{job}"
+            if rule in THREADED_GPU_RULES:
                 assert re.search(r"NumCPUs=2\b", job), f"{rule}: set-threads not passed on"
 
-    # Slurm chose the GPU, and the job saw its choice
+
+@pytest.fixture(scope="module")
+def first_run(cluster, tmp_path_factory, tiny_local_run, shared_data):
+    """The whole loop up to calibrate (before any verdict) as Slurm jobs."""
+    folder = tmp_path_factory.mktemp("slurm")
+    season = make_season(folder / "season", tiny_local_run, shared_data)
+    project = copy_project(folder / "project", slurm_config(season))
+    write_test_profile(project)
+    job_ids = run_on_slurm(project)
+    check_jobs_ran_as_the_profile_says(job_ids)  # while slurmctld still remembers them
+    return project, job_ids
+
+
+def test_profile_finishes_on_slurm_with_gpu_requests_and_local_metrics(first_run, tiny_local_run):
+    project, job_ids = first_run
+    assert {
+        "make_demo_corpus",
+        "train_fold",
+        "predict",
+        "evaluate",
+        "summarize",
+        "detect",
+        "collect_detections",
+        "review_sample",
+        "calibrate",
+    } <= set(job_ids)
+    # Slurm chose the GPU, and the jobs saw its choice
     assert "CUDA_VISIBLE_DEVICES=0" in (project / "results/gpu_check.txt").read_text()
+    assert "CUDA_VISIBLE_DEVICES=0" in (project / "logs/detect/season.shard0.log").read_text()
     slurm = pd.read_csv(project / "results/metrics.csv")
     local = pd.read_csv(tiny_local_run / "results/metrics.csv")
     local = local[local["experiment"] == slurm["experiment"].iloc[0]].reset_index(drop=True)
     pd.testing.assert_frame_equal(slurm, local)
 
 
+def test_verdicts_rerun_only_calibrate_on_slurm(first_run):
+    project, _ = first_run
+    out = project / "results/review" / REVIEW
+    assert "no verdict files yet" in (project / f"logs/calibrate/{REVIEW}.log").read_text()
+    sample = pd.read_csv(out / "sample.csv", dtype={"id": str})
+    assert len(sample) > 0, "the tiny model detected nothing to review"
+    median = sample["score"].median()  # the simulated reviewer
+    verdicts = project / "verdicts" / REVIEW
+    verdicts.mkdir(parents=True)
+    reviewed = sample.assign(verdict=np.where(sample["score"] > median, "yes", "no"))
+    reviewed.to_csv(verdicts / "sample.csv", index=False)
+    assert scheduled_jobs(project) == {"calibrate": 1, "all": 1}
+
+    job_ids = run_on_slurm(project)
+    assert set(job_ids) == {"calibrate"} and len(job_ids["calibrate"]) == 1, job_ids
+    check_jobs_ran_as_the_profile_says(job_ids)
+    per_class = pd.read_csv(out / "calibration.csv").drop_duplicates("class").set_index("class")
+    counts = pd.crosstab(reviewed["class"], reviewed["verdict"])
+    expected = counts.reindex(columns=["yes", "no"], fill_value=0)
+    assert per_class[["yes", "no"]].sort_index().to_dict() == expected.sort_index().to_dict()
+    assert "verdicts read from 1 files" in (project / f"logs/calibrate/{REVIEW}.log").read_text()
+
+
 def _slurm_job_ids(project: Path) -> dict[str, list[str]]:
     """Rule -> Slurm job ids, from the plugin's logs: .snakemake/slurm_logs/rule_X/.../ID.log."""
     ids: dict[str, list[str]] = {}
-    for log in (project / ".snakemake/slurm_logs").rglob("*.log"):
-        rule = next(
-            p
-            for p in log.relative_to(project / ".snakemake/slurm_logs").parts
-            if p.startswith("rule_")
-        )
+    logs = project / ".snakemake/slurm_logs"
+    for log in logs.rglob("*.log") if logs.is_dir() else []:
+        rule = next(p for p in log.relative_to(logs).parts if p.startswith("rule_"))
         ids.setdefault(rule.removeprefix("rule_"), []).append(log.stem)
     return ids

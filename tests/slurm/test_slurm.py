@@ -1,6 +1,7 @@
-"""The tiny demo workflow through profiles/slurm on a real single-node Slurm cluster: training,
-benchmark, then the review loop (detect, review_sample, calibrate), a simulated reviewer's
-verdicts, and a second Slurm run that reruns calibrate alone.
+"""The tiny demo workflow through profiles/slurm on a real single-node Slurm cluster: training
+and benchmark; then a detect run and its review added to the config, run as Slurm jobs
+(detect, collect_detections, review_sample, calibrate); then a simulated reviewer's verdicts,
+and a third Slurm run that submits calibrate alone.
 
 tests/slurm/start_cluster.sh starts the cluster (CI runs it before the tests; this test
 runs it too, which is quick when the cluster is up). It needs root to install and start
@@ -18,7 +19,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from workflow_helpers import ROOT, SNAKEMAKE, TINY_CONFIG, copy_project, scheduled_jobs
+from workflow_helpers import (
+    ROOT,
+    SNAKEMAKE,
+    TINY_CONFIG,
+    copy_project,
+    scheduled_jobs,
+    write_config,
+)
 
 GPU_RULES = {"train_fold", "predict", "detect", "check_gpu"}
 THREADED_GPU_RULES = ("train_fold", "tune_worker", "predict", "detect")
@@ -38,10 +46,13 @@ def cluster():
         pytest.skip("no Slurm cluster: run tests/slurm/start_cluster.sh as root (CI does)")
 
 
-def slurm_config(season: Path) -> dict:
-    """The tiny config with one experiment, a detect run over `season` and its review."""
+def slurm_config(season: Path | None = None) -> dict:
+    """The tiny config with one experiment; with `season`, a detect run over it and its
+    review."""
     config = copy.deepcopy(TINY_CONFIG)
     config["models"] = {"tiny": config["models"]["tiny"]}  # one experiment is enough here
+    if season is None:
+        return config
     config["detect"] = {
         "season": {"recordings": str(season), "experiment": "default.mel32.tiny", "threshold": 0.05}
     }
@@ -128,45 +139,57 @@ def check_jobs_ran_as_the_profile_says(job_ids: dict[str, list[str]]) -> None:
 
 
 @pytest.fixture(scope="module")
-def first_run(cluster, tmp_path_factory, tiny_local_run, shared_data):
-    """The whole loop up to calibrate (before any verdict) as Slurm jobs."""
-    folder = tmp_path_factory.mktemp("slurm")
-    season = make_season(folder / "season", tiny_local_run, shared_data)
-    project = copy_project(folder / "project", slurm_config(season))
+def trained(cluster, tmp_path_factory, tiny_local_run):
+    """The tiny demo trained and benchmarked as Slurm jobs."""
+    project = copy_project(tmp_path_factory.mktemp("slurm") / "project", slurm_config())
     write_test_profile(project)
     job_ids = run_on_slurm(project)
-    check_jobs_ran_as_the_profile_says(job_ids)  # while slurmctld still remembers them
+    check_jobs_ran_as_the_profile_says(job_ids)
     return project, job_ids
 
 
-def test_profile_finishes_on_slurm_with_gpu_requests_and_local_metrics(first_run, tiny_local_run):
-    project, job_ids = first_run
-    assert {
-        "make_demo_corpus",
-        "train_fold",
-        "predict",
-        "evaluate",
-        "summarize",
-        "detect",
-        "collect_detections",
-        "review_sample",
-        "calibrate",
-    } <= set(job_ids)
-    # Slurm chose the GPU, and the jobs saw its choice
+@pytest.fixture(scope="module")
+def detected(trained, tmp_path_factory, tiny_local_run, shared_data):
+    """Then a detect run and its review added to the config: the review loop up to
+    calibrate (before any verdict) as Slurm jobs."""
+    project, _ = trained
+    season = make_season(tmp_path_factory.mktemp("season"), tiny_local_run, shared_data)
+    write_config(project, slurm_config(season))
+    loop = {"detect": 1, "collect_detections": 1, "review_sample": 1, "calibrate": 1}
+    assert scheduled_jobs(project) == {**loop, "all": 1}  # nothing trained again
+    job_ids = run_on_slurm(project)
+    assert {rule: len(ids) for rule, ids in job_ids.items()} == loop
+    check_jobs_ran_as_the_profile_says(job_ids)
+    return project
+
+
+def test_profile_finishes_on_slurm_with_gpu_requests_and_local_metrics(trained, tiny_local_run):
+    project, job_ids = trained
+    assert {"make_demo_corpus", "train_fold", "predict", "evaluate", "summarize"} <= set(job_ids)
+    # Slurm chose the GPU, and the job saw its choice
     assert "CUDA_VISIBLE_DEVICES=0" in (project / "results/gpu_check.txt").read_text()
-    assert "CUDA_VISIBLE_DEVICES=0" in (project / "logs/detect/season.shard0.log").read_text()
     slurm = pd.read_csv(project / "results/metrics.csv")
     local = pd.read_csv(tiny_local_run / "results/metrics.csv")
     local = local[local["experiment"] == slurm["experiment"].iloc[0]].reset_index(drop=True)
     pd.testing.assert_frame_equal(slurm, local)
 
 
-def test_verdicts_rerun_only_calibrate_on_slurm(first_run):
-    project, _ = first_run
+def test_detect_and_review_run_on_slurm(detected):
+    project = detected
+    assert "CUDA_VISIBLE_DEVICES=0" in (project / "logs/detect/season.shard0.log").read_text()
+    summary = pd.read_csv(project / "results/detect/season/summary.csv")
+    assert (summary["status"] == "scored").sum() == 2
     out = project / "results/review" / REVIEW
+    assert len(pd.read_csv(out / "sample.csv")) > 0, "the tiny model detected nothing to review"
+    assert len(list((out / "clips").glob("*.wav"))) > 0
+    assert (out / "calibration.csv").is_file()
     assert "no verdict files yet" in (project / f"logs/calibrate/{REVIEW}.log").read_text()
+
+
+def test_verdicts_rerun_only_calibrate_on_slurm(detected):
+    project = detected
+    out = project / "results/review" / REVIEW
     sample = pd.read_csv(out / "sample.csv", dtype={"id": str})
-    assert len(sample) > 0, "the tiny model detected nothing to review"
     median = sample["score"].median()  # the simulated reviewer
     verdicts = project / "verdicts" / REVIEW
     verdicts.mkdir(parents=True)
@@ -175,7 +198,7 @@ def test_verdicts_rerun_only_calibrate_on_slurm(first_run):
     assert scheduled_jobs(project) == {"calibrate": 1, "all": 1}
 
     job_ids = run_on_slurm(project)
-    assert set(job_ids) == {"calibrate"} and len(job_ids["calibrate"]) == 1, job_ids
+    assert {rule: len(ids) for rule, ids in job_ids.items()} == {"calibrate": 1}
     check_jobs_ran_as_the_profile_says(job_ids)
     per_class = pd.read_csv(out / "calibration.csv").drop_duplicates("class").set_index("class")
     counts = pd.crosstab(reviewed["class"], reviewed["verdict"])

@@ -1,7 +1,8 @@
 """The tiny demo workflow through profiles/slurm on a real single-node Slurm cluster: training
 and benchmark; then a detect run and its review added to the config, run as Slurm jobs
 (detect, collect_detections, review_sample, calibrate); then a simulated reviewer's verdicts,
-and a third Slurm run that submits calibrate alone.
+and a third Slurm run that submits calibrate alone; last a dataset variant with the reviewed
+clips, cached, trained and benchmarked on Slurm (the retrain step).
 
 tests/slurm/start_cluster.sh starts the cluster (CI runs it before the tests; this test
 runs it too, which is quick when the cluster is up). It needs root to install and start
@@ -69,16 +70,15 @@ def slurm_config(season: Path | None = None) -> dict:
     return config
 
 
-def make_season(folder: Path, local_run: Path, shared_data: Path) -> Path:
-    """Two recordings at two sites: the demo's benchmark tape (planted calls, so the tiny
-    model detects something) and a real recording."""
-    tape = next((local_run / "results/demo_corpus/benchmark/audio").glob("*.wav"))
-    for relative, source in {
-        "demo/20240601_044500.wav": tape,
-        "siteB/20240501_230000.wav": shared_data / "real-audio/aru_1.wav",
+def make_season(folder: Path, shared_data: Path) -> Path:
+    """Two real recordings at two sites (no benchmark tape: reviewed recordings train the
+    `retrained` variant, and a benchmark recording among them is refused)."""
+    for relative, name in {
+        "siteA/20240501_053000.wav": "rugr_drum.wav",
+        "siteB/20240501_230000.wav": "aru_1.wav",
     }.items():
         (folder / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, folder / relative)
+        shutil.copy2(shared_data / "real-audio" / name, folder / relative)
     return folder
 
 
@@ -139,7 +139,7 @@ def check_jobs_ran_as_the_profile_says(job_ids: dict[str, list[str]]) -> None:
 
 
 @pytest.fixture(scope="module")
-def trained(cluster, tmp_path_factory, tiny_local_run):
+def trained(cluster, tmp_path_factory):
     """The tiny demo trained and benchmarked as Slurm jobs."""
     project = copy_project(tmp_path_factory.mktemp("slurm") / "project", slurm_config())
     write_test_profile(project)
@@ -149,11 +149,11 @@ def trained(cluster, tmp_path_factory, tiny_local_run):
 
 
 @pytest.fixture(scope="module")
-def detected(trained, tmp_path_factory, tiny_local_run, shared_data):
+def detected(trained, tmp_path_factory, shared_data):
     """Then a detect run and its review added to the config: the review loop up to
     calibrate (before any verdict) as Slurm jobs."""
     project, _ = trained
-    season = make_season(tmp_path_factory.mktemp("season"), tiny_local_run, shared_data)
+    season = make_season(tmp_path_factory.mktemp("season"), shared_data)
     write_config(project, slurm_config(season))
     loop = {"detect": 1, "collect_detections": 1, "review_sample": 1, "calibrate": 1}
     assert scheduled_jobs(project) == {**loop, "all": 1}  # nothing trained again
@@ -186,25 +186,55 @@ def test_detect_and_review_run_on_slurm(detected):
     assert "no verdict files yet" in (project / f"logs/calibrate/{REVIEW}.log").read_text()
 
 
-def test_verdicts_rerun_only_calibrate_on_slurm(detected):
+@pytest.fixture(scope="module")
+def calibrated(detected):
+    """Then a simulated reviewer's verdicts in the verdict folder, and a Slurm run."""
     project = detected
-    out = project / "results/review" / REVIEW
-    sample = pd.read_csv(out / "sample.csv", dtype={"id": str})
-    median = sample["score"].median()  # the simulated reviewer
+    sample = pd.read_csv(project / "results/review" / REVIEW / "sample.csv", dtype={"id": str})
+    median = sample["score"].median()
+    reviewed = sample.assign(verdict=np.where(sample["score"] > median, "yes", "no"))
     verdicts = project / "verdicts" / REVIEW
     verdicts.mkdir(parents=True)
-    reviewed = sample.assign(verdict=np.where(sample["score"] > median, "yes", "no"))
     reviewed.to_csv(verdicts / "sample.csv", index=False)
     assert scheduled_jobs(project) == {"calibrate": 1, "all": 1}
+    return project, reviewed, run_on_slurm(project)
 
-    job_ids = run_on_slurm(project)
+
+def test_verdicts_rerun_only_calibrate_on_slurm(calibrated):
+    project, reviewed, job_ids = calibrated
     assert {rule: len(ids) for rule, ids in job_ids.items()} == {"calibrate": 1}
     check_jobs_ran_as_the_profile_says(job_ids)
+    out = project / "results/review" / REVIEW
     per_class = pd.read_csv(out / "calibration.csv").drop_duplicates("class").set_index("class")
     counts = pd.crosstab(reviewed["class"], reviewed["verdict"])
     expected = counts.reindex(columns=["yes", "no"], fill_value=0)
     assert per_class[["yes", "no"]].sort_index().to_dict() == expected.sort_index().to_dict()
     assert "verdicts read from 1 files" in (project / f"logs/calibrate/{REVIEW}.log").read_text()
+
+
+def test_reviewed_clips_retrain_a_variant_on_slurm(calibrated):
+    """Last: a variant with the reviewed clips, and its experiment, trained on Slurm."""
+    project, reviewed, _ = calibrated
+    config = yaml.safe_load((project / "config.yaml").read_text())
+    config["datasets"]["retrained"] = {**config["datasets"]["default"], "reviewed": [REVIEW]}
+    write_config(project, config)  # experiments: all, so retrained.mel32.tiny joins
+    scheduled = scheduled_jobs(project)
+    assert scheduled["prepare_dataset"] == 1 and scheduled["cache_reviewed"] == 1, scheduled
+    assert not {"detect", "review_sample", "calibrate", "cache_spectrograms"} & set(scheduled)
+
+    job_ids = run_on_slurm(project)
+    assert {rule: len(ids) for rule, ids in job_ids.items()} == {
+        rule: n for rule, n in scheduled.items() if rule != "all"
+    }
+    assert {"cache_reviewed", "train_fold", "predict"} <= set(job_ids)
+    check_jobs_ran_as_the_profile_says(job_ids)
+    clips = pd.read_csv(project / "results/datasets/retrained/clips.csv")
+    mine = clips[clips["tape"].str.startswith(f"reviewed/{REVIEW}/")]
+    confirmed = reviewed[reviewed["verdict"] == "yes"]
+    assert (mine["source"] == "reviewed").sum() == len(confirmed) > 0
+    assert set(mine["tape"]) <= {f"reviewed/{REVIEW}/{r}" for r in reviewed["recording"]}
+    metrics = pd.read_csv(project / "results/metrics.csv")
+    assert "retrained.mel32.tiny" in set(metrics["experiment"])
 
 
 def _slurm_job_ids(project: Path) -> dict[str, list[str]]:

@@ -119,7 +119,8 @@ DefMemPerCPU=${DEF_MEM_PER_CPU}
 
 # No slurmdbd: sacct has nothing to report, job state comes from squeue /
 # scontrol only, and only while slurmctld still remembers the job.  Keep
-# finished jobs visible for 10 minutes so that pollers see the final state.
+# finished jobs visible for 30 minutes so that pollers see the final state and
+# tests/slurm/test_slurm.py can read every job of a run after the run.
 # (AccountingStorageTRES=gres/gpu is fatal without slurmdbd, so TRES= never
 # lists gres/gpu; GPU requests show up in scontrol show job as
 # TresPerJob=gres:gpu:1 (--gpus) or TresPerNode=gres:gpu:1 (--gres), and with
@@ -127,7 +128,7 @@ DefMemPerCPU=${DEF_MEM_PER_CPU}
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
-MinJobAge=600
+MinJobAge=1800
 
 ReturnToService=2
 SlurmctldTimeout=120

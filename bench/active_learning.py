@@ -3,7 +3,9 @@
 In a temporary copy of the project, snakemake trains one experiment on the demo corpus,
 detects on a held-out season (tapes synthesised like the demo's, from another seed, so
 their calls are known but they are in neither the corpus nor the benchmark) with a low
-threshold, so that the pool of detections is several times larger than a review, and
+threshold (per class, the score that a tenth of the season's windows reach: the model's
+floor lies above any fixed low number), so that the pool of detections is several times
+larger than a review, and
 draws two review samples of `--clips` clips per class: `uncertain` and `stratified`. A
 simulated reviewer answers from the known calls (yes: the detection overlaps a call of
 its class; no, corrected to the other class: it overlaps only a call of that class; no:
@@ -12,7 +14,7 @@ dataset variant per strategy (`datasets.NAME.reviewed: [REVIEW]`) is trained and
 benchmarked beside the first.
 
     PYTHONPATH=src python bench/active_learning.py [--experiment default.mel64.band_mlp]
-        [--clips 100] [--seed 0] [--threshold 0.1] [--quick] [--keep DIR]
+        [--clips 100] [--seed 0] [--window-share 0.1] [--quick] [--keep DIR]
 
 Prints the detection pool per class, per strategy the sample's verdicts (confirmed,
 rejected, corrected) and mean |score - threshold|, the clips both samples share, the
@@ -45,12 +47,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 STRATEGIES = ("uncertain", "stratified")
 DETECT = "season"
-QUICK_DEMO = {
-    "train_tapes": 6,
-    "tape_duration_s": [30, 45],
-    "benchmark_tapes": 5,
-    "benchmark_duration_s": 30,
-}
 
 
 def parse_args() -> argparse.Namespace:
@@ -68,10 +64,10 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the season and samples")
     parser.add_argument(
-        "--threshold",
+        "--window-share",
         type=float,
         default=0.1,
-        help="the detect run's threshold: low, for a large pool",
+        help="the detect threshold of a class: the score this share of the season's windows reach",
     )
     parser.add_argument(
         "--recordings",
@@ -82,7 +78,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a small demo, 2 folds of 2 epochs, a small season: to try",
+        help="2 folds, a small season, small samples: to try (a smaller demo trains no model)",
     )
     parser.add_argument(
         "--keep",
@@ -112,14 +108,12 @@ def project_config(args: argparse.Namespace, season: Path) -> dict:
         ) from None
     config["experiments"] = [{"dataset": dataset, "features": features, "model": model}]
     if args.quick:
-        config["demo"] = {**config.get("demo", {}), **QUICK_DEMO}
         config["cv"] = {**config.get("cv", {}), "folds": 2}
-        config["models"][model] = {**config["models"][model], "epochs": 2}
     config["detect"] = {
         DETECT: {
             "recordings": str(season),
             "experiment": args.experiment,
-            "threshold": args.threshold,
+            "threshold": "best",  # replaced by low_thresholds once the season is scored
         }
     }
     config["review"] = {
@@ -238,16 +232,32 @@ def write_config(project: Path, config: dict) -> None:
     (project / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
 
-def seconds_per_rule(project: Path) -> pd.Series:
-    """Wall seconds per rule, summed over its jobs' benchmark files."""
+def timed(project: Path, targets: list[str]) -> tuple[float, pd.Series]:
+    """snakemake on `targets`: its wall seconds and the seconds of each rule it ran."""
+    since = time.time()
+    wall = snakemake(project, targets, f"{since:.0f}")
+    return wall, seconds_per_rule(project, since)
+
+
+def seconds_per_rule(project: Path, since: float) -> pd.Series:
+    """Wall seconds per rule, summed over the benchmark files its jobs wrote after `since`."""
     totals = {}
     for tsv in (project / "benchmarks").glob("*/*.tsv"):
+        if tsv.stat().st_mtime < since:
+            continue
         seconds = pd.read_csv(tsv, sep="\t")["s"].sum()
         totals[tsv.parent.name] = totals.get(tsv.parent.name, 0.0) + seconds
     return pd.Series(totals, dtype=float).sort_values(ascending=False)
 
 
-def print_pool(project: Path, calls: pd.DataFrame, minutes: float) -> dict[str, float]:
+def low_thresholds(project: Path, labels: list[str], share: float) -> dict[str, float]:
+    """Per class the score that `share` of the season's windows reach."""
+    shards = sorted((project / f"results/detect/{DETECT}/scores").glob("shard*.parquet"))
+    scores = pd.concat(pd.read_parquet(path, columns=labels) for path in shards)
+    return {label: round(float(scores[label].quantile(1 - share)), 4) for label in labels}
+
+
+def print_pool(project: Path, calls: pd.DataFrame, minutes: float, clips: int) -> dict:
     detections = pd.read_csv(project / f"results/detect/{DETECT}/detections.csv")
     thresholds = json.loads((project / f"results/detect/{DETECT}/thresholds.json").read_text())
     correct = overlapped_label(detections, calls, same=True) != ""
@@ -260,6 +270,13 @@ def print_pool(project: Path, calls: pd.DataFrame, minutes: float) -> dict[str, 
         print(
             f"  {label:8s} {len(rows):5d} detections, {int(correct[rows.index].sum()):5d} "
             f"overlap a {label}"
+        )
+    small = detections["label"].value_counts()
+    small = small[small < 3 * clips]
+    if len(small):
+        print(
+            f"  NOTE: fewer than 3 x {clips} detections for {small.to_dict()}: the strategies"
+            " cannot pick very different clips (--recordings, --window-share)"
         )
     return thresholds
 
@@ -325,12 +342,14 @@ def main() -> None:
     )
 
     samples_csv = [f"results/review/{review_name(s)}/sample.csv" for s in STRATEGIES]
-    walls = {
-        "train, detect, sample": snakemake(
-            project, ["results/leaderboard.csv", *samples_csv], "first"
-        )
-    }
-    thresholds = print_pool(project, calls, calls["recording"].nunique() * args.duration_s / 60)
+    scores = f"results/detect/{DETECT}/scores/shard0.parquet"
+    phases = {"train, detect": timed(project, ["results/leaderboard.csv", scores])}
+    labels = config["corpus"]["labels"]
+    config["detect"][DETECT]["threshold"] = low_thresholds(project, labels, args.window_share)
+    write_config(project, config)
+    phases["collect, sample"] = timed(project, samples_csv)
+    minutes = calls["recording"].nunique() * args.duration_s / 60
+    thresholds = print_pool(project, calls, minutes, args.clips)
     samples = {}
     for strategy in STRATEGIES:
         sample = pd.read_csv(
@@ -349,15 +368,12 @@ def main() -> None:
     else:
         config, retrained = retrained_config(config, args)
         write_config(project, config)
-        walls["retrain with verdicts"] = snakemake(project, ["results/leaderboard.csv"], "retrain")
+        phases["retrain with verdicts"] = timed(project, ["results/leaderboard.csv"])
         print_scores(project, {"before": args.experiment, **retrained})
 
-    print("\nwall time: " + ", ".join(f"{k} {v:.0f} s" for k, v in walls.items()))
-    per_rule = seconds_per_rule(project)
-    print(
-        "per rule (s, summed over jobs): "
-        + ", ".join(f"{rule} {s:.0f}" for rule, s in per_rule.items())
-    )
+    print("\nwhere the time went (per rule: wall seconds summed over its jobs):")
+    for phase, (wall, per_rule) in phases.items():
+        print(f"  {phase}: {wall:.0f} s; " + ", ".join(f"{r} {s:.0f}" for r, s in per_rule.items()))
     if args.keep is None:
         shutil.rmtree(project)
 

@@ -73,7 +73,7 @@ def parse_args() -> argparse.Namespace:
         "--recordings",
         type=int,
         default=None,
-        help="season recordings per site, 4 sites (5 of 120 s; --quick: 2 of 60 s)",
+        help="season recordings per site, 4 sites (8 of 120 s; --quick: 3 of 60 s)",
     )
     parser.add_argument(
         "--quick",
@@ -84,11 +84,12 @@ def parse_args() -> argparse.Namespace:
         "--keep",
         type=Path,
         default=None,
-        help="run in this folder and keep it (default: a temporary one)",
+        help="run in this folder and keep it, reusing what an earlier run left there"
+        " (default: a temporary folder)",
     )
     args = parser.parse_args()
     args.clips = args.clips or (20 if args.quick else 100)
-    args.recordings = args.recordings or (2 if args.quick else 5)
+    args.recordings = args.recordings or (3 if args.quick else 8)
     args.duration_s = 60.0 if args.quick else 120.0
     return args
 
@@ -160,7 +161,9 @@ def write_season(folder: Path, args: argparse.Namespace) -> pd.DataFrame:
         for r in range(args.recordings):
             recording = f"{site}/20240501_{4 + r:02d}0000"
             audio, truth = synthesize_tape(args.duration_s, settings, rng)
-            write_wav(folder / f"{recording}.wav", audio, settings.sample_rate)
+            path = folder / f"{recording}.wav"
+            if not path.exists():  # the same seed writes the same file: --keep reuses a run
+                write_wav(path, audio, settings.sample_rate)
             calls.append(truth[["label", "start_s", "end_s"]].assign(recording=recording))
     return pd.concat(calls, ignore_index=True)
 

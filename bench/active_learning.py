@@ -76,6 +76,12 @@ def parse_args() -> argparse.Namespace:
         help="season recordings per site, 4 sites (8 of 120 s; --quick: 3 of 60 s)",
     )
     parser.add_argument(
+        "--uncertainty",
+        choices=["spread", "margin"],
+        default="spread",
+        help="how the uncertain sample ranks detections (review.NAME.uncertainty)",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="2 folds, a small season, small samples: to try (a smaller demo trains no model)",
@@ -121,6 +127,7 @@ def project_config(args: argparse.Namespace, season: Path) -> dict:
         review_name(s): {"detect": DETECT, "strategy": s, "size": args.clips, "seed": args.seed}
         for s in STRATEGIES
     }
+    config["review"][review_name("uncertain")]["uncertainty"] = args.uncertainty
     return config
 
 
@@ -341,7 +348,8 @@ def main() -> None:
     calls = write_season(project / "season", args)
     print(
         f"project: {project}; experiment {args.experiment}, {args.clips} clips per class "
-        f"and strategy, seed {args.seed}{', quick' if args.quick else ''}"
+        f"and strategy, uncertainty {args.uncertainty}, seed {args.seed}"
+        f"{', quick' if args.quick else ''}"
     )
 
     samples_csv = [f"results/review/{review_name(s)}/sample.csv" for s in STRATEGIES]
@@ -367,6 +375,7 @@ def main() -> None:
     print_samples(samples, thresholds)
 
     if not schema_has_reviewed():
+        print_scores(project, {"before": args.experiment})
         print("\nretraining skipped: this checkout's schema has no datasets.NAME.reviewed")
     else:
         config, retrained = retrained_config(config, args)

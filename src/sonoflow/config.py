@@ -181,6 +181,62 @@ def _check_review(config: dict) -> None:
             )
 
 
+def _check_dataset_reviews(config: dict) -> None:
+    """Each of a dataset's `reviewed` names a review, and no dataset depends on itself
+    through reviews: a review reads a detect run whose experiment trains on a dataset,
+    so a dataset taking that review's clips would be an input of its own inputs."""
+    for name, variant in config["datasets"].items():
+        for review in variant["reviewed"]:
+            if review not in config["review"]:
+                raise config_error(
+                    f"datasets.{name}.reviewed",
+                    f"{review!r} is not one of the reviews {sorted(config['review'])}",
+                )
+    for dataset, _, model in experiments(config):
+        fusion = config["models"][model]["metadata"]["fusion"]
+        if config["datasets"][dataset]["reviewed"] and fusion != "none":
+            raise config_error(
+                f"models.{model}.metadata.fusion",
+                f"is {fusion!r}, which needs corpus metadata for every recording, but "
+                f"datasets.{dataset}.reviewed adds reviewed recordings that have none; "
+                "train a model without fusion on this variant",
+            )
+    for name in config["datasets"]:
+        loop = _review_loop(config, [name])
+        if loop:
+            raise config_error(
+                f"datasets.{name}.reviewed",
+                "makes a loop (each dataset's clips come from a review of a detect run "
+                f"trained on the next): {' -> '.join(loop)}; a dataset cannot take the "
+                "reviews of detections made by its own models: review a detect run of "
+                "another dataset's experiment, or train the reviewed clips into a new variant",
+            )
+
+
+def reviewed_source_dataset(config: dict, review: str) -> tuple[str, str]:
+    """(detect run, dataset its experiment trains on) of a review."""
+    detect = config["review"][review]["detect"]
+    return detect, config["detect"][detect]["experiment"].split(".")[0]
+
+
+def _review_loop(config: dict, path: list[str]) -> list[str]:
+    """The keys of a chain of reviews from `path[-1]` back to a dataset on `path`, if any."""
+    for review in config["datasets"][path[-1]]["reviewed"]:
+        detect, source = reviewed_source_dataset(config, review)
+        step = [
+            f"datasets.{path[-1]}.reviewed: {review}",
+            f"review.{review}.detect: {detect}",
+            f"detect.{detect}.experiment: {config['detect'][detect]['experiment']}",
+        ]
+        if source in path[:1]:
+            return step
+        if source not in path:
+            rest = _review_loop(config, [*path, source])
+            if rest:
+                return step + rest
+    return []
+
+
 def review_verdicts(config: dict, name: str) -> str:
     """The folder a review's verdicts are saved to: `verdicts`, or verdicts/NAME."""
     return config["review"][name]["verdicts"] or f"verdicts/{name}"
@@ -428,6 +484,7 @@ CHECKS = (
     _check_tuning,
     _check_detect,
     _check_review,
+    _check_dataset_reviews,
     _check_labels,
     _check_frequency_ranges,
     _check_splits,

@@ -102,3 +102,66 @@ def test_a_review_gets_its_defaults_and_verdict_folder():
 def test_bad_review_entries_name_the_key(review, message):
     with pytest.raises(ConfigError, match=message):
         validate_config(review_config(**review), SCHEMA)
+
+
+def retraining_config(**datasets):
+    """The default config with a review of a detect run of default.mel64.resnet18 and
+    the given dataset variants."""
+    config = review_config()
+    config["datasets"].update(datasets)
+    return config
+
+
+def test_a_variant_takes_a_review_of_another_variants_detections():
+    config = validate_config(retraining_config(retrained={"reviewed": ["check"]}), SCHEMA)
+    assert config["datasets"]["retrained"]["reviewed"] == ["check"]
+    assert config["datasets"]["default"]["reviewed"] == []
+
+
+@pytest.mark.parametrize(
+    "datasets, message",
+    [
+        (
+            {"retrained": {"reviewed": ["autumn"]}},
+            r"datasets\.retrained\.reviewed: 'autumn' is not one of the reviews \['check'\]",
+        ),
+        (
+            {"retrained": {"reviewed": ["check", "check"]}},
+            r"datasets\.retrained\.reviewed: .*non-unique",
+        ),
+        (
+            {"default": {"reviewed": ["check"]}},
+            r"datasets\.default\.reviewed: makes a loop .*: datasets\.default\.reviewed: check "
+            r"-> review\.check\.detect: season -> detect\.season\.experiment: "
+            r"default\.mel64\.resnet18; a dataset cannot",
+        ),
+    ],
+)
+def test_bad_reviewed_lists_name_the_key(datasets, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_config(retraining_config(**datasets), SCHEMA)
+
+
+def test_a_loop_through_two_variants_names_every_step():
+    config = retraining_config(other={"reviewed": ["back"]})
+    config["datasets"]["default"]["reviewed"] = ["check"]  # default <- check <- season
+    # ... and season's experiment trains on default, back's on other: no loop yet; then
+    # season trains on `other`, whose clips come from `back`, a review of default's run
+    config["experiments"] = [
+        {"dataset": "other", "features": "mel64", "model": "resnet18"},
+        {"dataset": "default", "features": "mel64", "model": "resnet18"},
+    ]
+    config["detect"]["season"]["experiment"] = "other.mel64.resnet18"
+    config["detect"]["spring"] = {"recordings": ".", "experiment": "default.mel64.resnet18"}
+    config["review"]["back"] = {"detect": "spring"}
+    with pytest.raises(ConfigError, match=r"datasets\.default\.reviewed: makes a loop") as err:
+        validate_config(config, SCHEMA)
+    assert "review.back.detect: spring -> detect.spring.experiment: default." in str(err.value)
+
+
+def test_a_fusion_model_on_a_variant_with_reviewed_clips_is_refused():
+    config = retraining_config(retrained={"reviewed": ["check"]})
+    config["experiments"].append({"dataset": "retrained", "features": "mel64", "model": "band_mlp"})
+    config["models"]["band_mlp"]["metadata"] = {"fusion": "gate"}
+    with pytest.raises(ConfigError, match=r"models\.band_mlp\.metadata\.fusion: .*reviewed"):
+        validate_config(config, SCHEMA)

@@ -3,10 +3,13 @@ verdicts of a simulated reviewer saved in the verdict folder, calibrate's output
 a changed or added verdict file reruns (calibrate only)."""
 
 import copy
+import json
+import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from detection_helpers import make_season
 from workflow_helpers import TINY_CONFIG, scheduled_jobs, snakemake, write_config
 
@@ -82,3 +85,124 @@ def test_a_changed_or_added_verdict_file_reruns_only_calibrate(calibrated):
     raven = project / "verdicts/spring/extra.csv"
     exported.iloc[:1].to_csv(raven, index=False)  # the same verdict again, in a second file
     assert scheduled_jobs(project) == {"calibrate": 1, "all": 1}
+
+
+# --- the loop closed: reviewed clips back into training --------------------------------
+
+RETRAINED = "retrained.mel32.tiny_b"
+AFTER_VERDICTS = {  # what a changed verdict reruns: calibrate, and the variant onwards
+    "calibrate": 1,
+    "prepare_dataset": 1,
+    "export_dataset": 2,
+    "train_fold": 2,
+    "assess_experiment": 1,
+    "predict": 2,
+    "evaluate": 1,
+    "summarize": 1,
+    "all": 1,
+}
+
+
+def retrain_config(season):
+    config = review_config(season)
+    config["datasets"]["retrained"] = {
+        **config["datasets"]["default"],
+        "reviewed": ["spring"],
+        "export": {"animal_spot": True, "spectrogram_png": True},
+    }
+    config["experiments"] = [
+        {"dataset": d, "features": "mel32", "model": m}
+        for d, m in [("default", "tiny"), ("default", "tiny_b"), ("retrained", "tiny_b")]
+    ]
+    return config
+
+
+def alternating_reviewer(sample):
+    """Per recording in turn: its highest-scoring detection confirmed and the others
+    rejected, or every detection rejected (so that rejected clips stand alone)."""
+    recordings = sorted(set(sample["recording"]))
+    confirming = set(recordings[::2])
+    best = sample.groupby("recording")["score"].transform("max") == sample["score"]
+    confirmed = sample["recording"].isin(confirming) & best
+    return sample.assign(verdict=np.where(confirmed, "yes", "no"), corrected_class="")
+
+
+def expected_clips(verdicts, project):
+    """(recording, start, end, label) of the reviewed clips the verdicts should give: every
+    confirmed detection; a rejected one as noise where nothing was confirmed on its
+    recording over it (one noise clip per place); each cut at its recording's end."""
+    recordings = pd.read_csv(project / "results/datasets/retrained/recordings.csv")
+    duration = dict(zip(recordings["recording"], recordings["duration_s"]))
+    rows = set()
+    for recording, group in verdicts.groupby("recording"):
+        name = f"reviewed/spring/{recording}"
+        yes = group[group["verdict"] == "yes"]
+        for _, row in group.iterrows():
+            over = (yes["start_s"] < row["end_s"]) & (yes["end_s"] > row["start_s"])
+            label = row["class"] if row["verdict"] == "yes" else "noise"
+            if label != "noise" or not over.any():
+                end = min(row["end_s"], duration[name])
+                rows.add((name, round(row["start_s"], 3), round(end, 3), label))
+    return rows
+
+
+def reviewed_rows(project):
+    clips = pd.read_csv(project / "results/datasets/retrained/clips.csv")
+    return clips[clips["tape"].str.startswith("reviewed/")]
+
+
+def clip_set(rows):
+    return {
+        (r["recording"], round(r["start_s"], 3), round(r["end_s"], 3), r["label"])
+        for _, r in rows.iterrows()
+    }
+
+
+def test_reviewed_clips_train_a_variant_and_a_changed_verdict_reruns_it_onwards(
+    calibrated, tmp_path
+):
+    shared, sample = calibrated
+    project = tmp_path / "retrain"
+    shutil.copytree(shared, project, symlinks=True)  # the shared run stays as it is
+    season = yaml.safe_load((project / "config.yaml").read_text())["detect"]["season"]
+    write_config(project, retrain_config(season["recordings"]))
+    folder = project / "verdicts/spring"
+    for old in folder.iterdir():
+        old.unlink()
+    verdicts = alternating_reviewer(sample)
+    verdicts.to_csv(folder / "sample.csv", index=False)
+    snakemake(project)
+
+    mine = reviewed_rows(project)
+    got = clip_set(mine)
+    assert got == expected_clips(verdicts, project) and {"noise"} < {label for *_, label in got}
+    assert set(mine.loc[mine["label"] == "noise", "source"]) == {"rejected"}
+    assert set(mine.loc[mine["label"] != "noise", "source"]) == {"reviewed"}
+    assert (mine.groupby("tape")["split"].nunique() == 1).all()
+    assert set(mine["tape"]) == {f"reviewed/spring/{r}" for r in set(verdicts["recording"])}
+    stats = json.loads((project / "results/datasets/retrained/stats.json").read_text())
+    assert stats["reviewed"]["recordings"] == mine["tape"].nunique()
+    index = pd.read_csv(project / "results/cache/mel32/reviewed/spring/index.csv")
+    assert set(mine["recording"]) <= set(index["recording"])
+    exported = (project / "results/datasets/retrained/animal_spot/train.csv").read_text()
+    assert "reviewedspring" in exported or not (mine["split"] == "train").any()
+    pngs = project / "results/datasets/retrained/spectrograms"
+    assert all((pngs / f"{uid}.png").is_file() for uid in mine["uid"])
+    metrics = pd.read_csv(project / "results/metrics.csv")
+    assert RETRAINED in set(metrics["experiment"])
+
+    flipped = verdicts.copy()
+    row = flipped.index[flipped["verdict"] == "no"][0]
+    flipped.loc[row, "verdict"] = "yes"
+    flipped.to_csv(folder / "sample.csv", index=False)
+    assert scheduled_jobs(project) == AFTER_VERDICTS  # no detect, cache or sample
+    snakemake(project)
+    assert clip_set(reviewed_rows(project)) == expected_clips(flipped, project)
+    assert scheduled_jobs(project) == {}
+
+    (folder / "bad.csv").write_text(f"id,verdict\n{sample['id'][0]},perhaps\n")
+    failed = snakemake(project, "results/datasets/retrained/clips.csv", check=False)
+    (folder / "bad.csv").unlink()
+    assert failed.returncode != 0
+    log = (project / "logs/prepare_dataset/retrained.log").read_text()
+    assert "bad.csv row 2: unknown verdict 'perhaps'" in log

@@ -18,3 +18,26 @@ rule cache_spectrograms:
         audio=cache_audio_params(),
     script:
         "../scripts/cache_spectrograms.py"
+
+
+rule cache_reviewed:
+    input:
+        unpack(reviewed_cache_inputs),
+    output:
+        index=REVIEWED_CACHE,
+        spectrograms=directory(
+            "results/cache/{features}/reviewed/{review}/spectrograms"
+        ),
+    log:
+        "logs/cache_reviewed/{features}.{review}.log",
+    benchmark:
+        "benchmarks/cache_reviewed/{features}.{review}.tsv"
+    conda:
+        "../../envs/sonoflow.yaml"
+    threads: 2
+    params:
+        recordings=reviewed_recordings_dir,
+        channel=reviewed_channel,
+        features=features_params,
+    script:
+        "../scripts/cache_reviewed.py"

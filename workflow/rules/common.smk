@@ -39,6 +39,7 @@ wildcard_constraints:
     worker=r"\d+",
     shard=r"\d+",
     name=NAME,
+    review=NAME,
     weights=r"[A-Za-z0-9_.-]+",
 
 
@@ -50,6 +51,8 @@ METRICS = "results/evaluation/{experiment}/{benchmark}/metrics.csv"
 METRICS_PER_TAPE = "results/evaluation/{experiment}/{benchmark}/metrics_per_tape.csv"
 EXCERPT = "results/evaluation/{experiment}/{benchmark}/excerpt.png"
 GPU_CHECK = "results/gpu_check.txt"
+# the spectrograms of a review's sampled recordings, for datasets with `reviewed`
+REVIEWED_CACHE = "results/cache/{features}/reviewed/{review}/index.csv"
 
 EXPERIMENTS = [experiment_id(*e) for e in experiments(config)]
 FOLDS = list(range(config["cv"]["folds"]))
@@ -142,14 +145,16 @@ def benchmark_dirs(name, demo=DEMO):
 
 
 def benchmark_recordings(wildcards):
-    bench = config["benchmarks"][wildcards.benchmark]
-    if bench["recordings"] == "demo":
+    return benchmark_recording_files(wildcards.benchmark)
+
+
+def benchmark_recording_files(name):
+    if config["benchmarks"][name]["recordings"] == "demo":
         return [DEMO_MANIFEST]
-    key = f"benchmarks.{wildcards.benchmark}.recordings"
     return folder_files(
-        benchmark_dirs(wildcards.benchmark)["recordings"],
+        benchmark_dirs(name)["recordings"],
         AUDIO_SUFFIXES,
-        key,
+        f"benchmarks.{name}.recordings",
         required=True,
     )
 
@@ -204,13 +209,19 @@ def cache_index(features):
 
 
 def experiment_data(wildcards):
-    """What every training of an experiment (fold or tuning trial) reads: clips, cache index,
-    and where the model needs them its pretrained weights and metadata."""
+    """What every training of an experiment (fold or tuning trial) reads: clips, cache index
+    (and those of reviewed recordings), and where the model needs them its pretrained
+    weights and metadata."""
     dataset, features, model = parts(wildcards)
     inputs = {
         "clips": f"results/datasets/{dataset}/clips.csv",
         "cache": cache_index(features),
     }
+    reviews = config["datasets"][dataset]["reviewed"]
+    if reviews:
+        inputs["reviewed_caches"] = expand(
+            REVIEWED_CACHE, features=features, review=reviews
+        )
     weights = pretrained_file(config["models"][model], WEIGHTS)
     if weights is not None:
         given = config["models"][model]["pretrained"] is not True

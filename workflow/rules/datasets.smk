@@ -1,6 +1,6 @@
 rule prepare_dataset:
     input:
-        corpus_files,
+        unpack(dataset_inputs),
     output:
         clips="results/datasets/{dataset}/clips.csv",
         index="results/datasets/{dataset}/variant_index.json",
@@ -22,6 +22,8 @@ rule prepare_dataset:
         dirs=job_corpus_dirs,
         corpus=job_corpus_params,
         variant=dataset_params,
+        reviews=dataset_reviews,
+        benchmarks=dataset_benchmark_dirs,
     script:
         "../scripts/prepare_dataset.py"
 

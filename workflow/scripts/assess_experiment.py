@@ -17,5 +17,6 @@ report = assess_experiment(
     out=dict(snakemake.output.items()),
     metadata_csv=snakemake.params.metadata or None,
     best_params=snakemake.input.get("best_params"),
+    extra_cache_dirs=[Path(index).parent for index in snakemake.input.get("reviewed_caches", [])],
 )
 log.info("test split: %s", {k: v for k, v in report.items() if not isinstance(v, dict)})

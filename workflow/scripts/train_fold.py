@@ -13,7 +13,12 @@ from sonoflow.training.fold import read_tuned_params, train_fold
 log = log_to(snakemake.log[0])
 log.info("device: %s", describe_device())
 log_startup_at_first_forward(log)
-data = TrainingData.from_job(snakemake.input.clips, snakemake.input.cache, snakemake.params)
+data = TrainingData.from_job(
+    snakemake.input.clips,
+    snakemake.input.cache,
+    snakemake.params,
+    snakemake.input.get("reviewed_caches", []),
+)
 folds = cv_folds(data.clips, snakemake.params.cv["folds"], snakemake.params.cv["seed"])
 tuned = None
 if "best_params" in snakemake.input.keys():

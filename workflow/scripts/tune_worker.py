@@ -10,7 +10,12 @@ from sonoflow.tuning.worker import tune_worker
 
 log = log_to(snakemake.log[0])
 log.info("device: %s", describe_device())
-data = TrainingData.from_job(snakemake.input.clips, snakemake.input.cache, snakemake.params)
+data = TrainingData.from_job(
+    snakemake.input.clips,
+    snakemake.input.cache,
+    snakemake.params,
+    snakemake.input.get("reviewed_caches", []),
+)
 summary = tune_worker(
     data,
     model_config=with_pretrained_file(snakemake.params.model, snakemake.input.get("weights")),

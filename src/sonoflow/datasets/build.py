@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -12,6 +13,12 @@ from sonoflow.common.schema import section_with_defaults
 from sonoflow.corpus.load import Corpus, load_corpus
 from sonoflow.datasets.noise_mining import NOISE, mine_tape_noise
 from sonoflow.datasets.outputs import write_variant
+from sonoflow.datasets.reviewed import (
+    ReviewedInput,
+    refuse_benchmark_recordings,
+    reviewed_recordings,
+    reviewed_splits,
+)
 from sonoflow.datasets.selection import select_targets
 from sonoflow.datasets.splits import assign_group_splits
 
@@ -146,6 +153,44 @@ def check_splits_filled(clips: pd.DataFrame, variant: dict, key: str) -> None:
             )
 
 
+def with_reviewed(
+    clips: pd.DataFrame,
+    corpus: Corpus,
+    reviewed: ReviewedInput,
+    labels: list[str],
+    variant: dict,
+    key: str,
+) -> tuple[pd.DataFrame, Corpus]:
+    """The variant's clips and corpus with the reviewed clips and recordings added: each
+    reviewed recording its own tape, split whole (stratified by label); a reviewed target
+    is its own target, a rejected clip (noise) names none."""
+    extra = reviewed.clips
+    if extra.empty:
+        return clips, corpus
+    unknown = sorted(set(extra.loc[extra["label"] != NOISE, "label"]) - set(labels))
+    if unknown:
+        raise ValueError(
+            f"{key}.reviewed: reviewed clips are labelled {unknown}, which are not labels of "
+            f"this variant {labels} (set {key}.labels, or correct those verdicts)"
+        )
+    refuse_benchmark_recordings(extra, reviewed.roots, reviewed.benchmarks, key)
+    added = reviewed_recordings(extra, reviewed.roots)
+    # a detection's last window may reach past its recording's end (scored padded)
+    duration = extra["recording"].map(dict(zip(added["recording"], added["duration_s"])))
+    extra = extra.assign(end_s=np.minimum(extra["end_s"], duration))
+    extra = extra[extra["end_s"] > extra["start_s"]]
+    extra = extra.sort_values(["recording", "start_s", "end_s", "label"], kind="stable")
+    extra = extra.reset_index(drop=True)
+    extra["split"] = reviewed_splits(extra, variant["split"], variant["seed"])
+    extra.insert(0, "uid", [f"{r}_{i:05d}" for i, r in enumerate(extra["recording"])])
+    extra["target"] = extra["uid"].where(extra["label"] != NOISE)
+    added = added[added["recording"].isin(extra["recording"])]
+    recordings = pd.concat([corpus.recordings, added], ignore_index=True)
+    combined = pd.concat([clips, extra[CLIP_COLUMNS]], ignore_index=True)
+    combined["quality"] = combined["quality"].astype("Int64")
+    return combined, dataclasses.replace(corpus, recordings=recordings)
+
+
 def check_clips(clips: pd.DataFrame, corpus: Corpus, margin_s: float, group_by: str) -> None:
     """Raise with a table of offenders if a group spans splits, noise comes within `margin_s`
     of an annotation or overlaps other noise, clips repeat, or a clip leaves its recording."""
@@ -219,11 +264,13 @@ def prepare_dataset(
     variant: dict,
     out_dir: str | Path,
     key: str = "datasets.NAME",
+    reviewed: ReviewedInput | None = None,
 ) -> pd.DataFrame:
     """Build one dataset variant into `out_dir`; fail with every corpus problem at once.
 
     `corpus_config` and `variant` are config sections; missing keys take their defaults;
-    `key` is the variant's config key, named in errors.
+    `key` is the variant's config key, named in errors. `reviewed`: clips of reviewed
+    detections (datasets.reviewed) to add, on their own tapes.
     With `corpus.bad_audio: skip` every recording is decoded, so that one with NaN or
     infinite samples is left out here exactly as the spectrogram cache leaves it out.
     """
@@ -235,6 +282,8 @@ def prepare_dataset(
     labels = variant["labels"] or list(corpus_config["labels"])
     clips, counts = build_clips(corpus, labels, variant)
     check_splits_filled(clips, variant, key)
+    if reviewed is not None:
+        clips, corpus = with_reviewed(clips, corpus, reviewed, labels, variant, key)
     check_clips(clips, corpus, variant["margin_s"], variant["group_by"])
     write_variant(Path(out_dir), clips, corpus, labels, variant, counts)
     if counts["shortfall"]:

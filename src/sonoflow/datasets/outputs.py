@@ -14,6 +14,7 @@ import pandas as pd  # noqa: E402
 from sonoflow.common.atomic import atomic_path, write_csv, write_json  # noqa: E402
 from sonoflow.common.plots import plt, save_figure
 from sonoflow.corpus.load import Corpus  # noqa: E402
+from sonoflow.datasets.reviewed import NOISE_SOURCE, TARGET_SOURCE
 from sonoflow.datasets.splits import SPLITS  # noqa: E402
 
 NO_QUALITY = "-"
@@ -82,6 +83,15 @@ def variant_stats(clips: pd.DataFrame, labels: list[str], variant: dict, counts:
             "achieved": round((len(clips) - len(targets)) / max(len(targets), 1), 4),
         },
         "noise_mining": {k: int(v) for k, v in counts.items()},
+        "reviewed": {
+            "targets": int((clips["source"] == TARGET_SOURCE).sum()),
+            "rejected": int((clips["source"] == NOISE_SOURCE).sum()),
+            "recordings": int(
+                clips.loc[
+                    clips["source"].isin([TARGET_SOURCE, NOISE_SOURCE]), "recording"
+                ].nunique()
+            ),
+        },
         f"{group}s": {
             s: sorted(clips.loc[clips["split"] == s, group].unique().tolist()) for s in SPLITS
         },

@@ -79,14 +79,16 @@ def ensemble_probabilities(
     cache_dir: str | Path,
     metadata_csv: str | Path | None = None,
     batch_size: int = 64,
+    extra_cache_dirs: list[str | Path] = (),
 ) -> tuple[np.ndarray, list[str]]:
-    """Class probabilities per clip (its centre window), averaged over the fold models."""
+    """Class probabilities per clip (its centre window), averaged over the fold models;
+    `extra_cache_dirs`: caches of reviewed recordings the clips name."""
     device = pick_device()
     models, checkpoints = zip(*(load_weights(p, device) for p in model_paths))
     classes, features = checkpoints[0]["classes"], checkpoints[0]["features"]
     frontend = build_frontend(features)
     settings = frontend.settings
-    cache = SpectrogramCache(cache_dir, settings)
+    cache = SpectrogramCache(cache_dir, settings, extra_cache_dirs)
     per_model = []
     for model, checkpoint in zip(models, checkpoints):
         vectors = None
@@ -232,6 +234,7 @@ def assess_experiment(
     out: dict,
     metadata_csv: str | Path | None = None,
     best_params: str | Path | None = None,
+    extra_cache_dirs: list[str | Path] = (),
 ) -> dict:
     """Write cv_summary.csv, the test split's metrics and tables, and the plots (`out` keys);
     with an `out["tuning"]`, the tuning study's configured-vs-tuned comparison there
@@ -243,7 +246,9 @@ def assess_experiment(
     histories = {f"fold{k}": pd.read_csv(p) for k, p in enumerate(history_paths)}
     plot_learning_curves(histories, out["learning_curves"])
     test = clips[clips["split"] == "test"].reset_index(drop=True)
-    probabilities, classes = ensemble_probabilities(model_paths, test, cache_dir, metadata_csv)
+    probabilities, classes = ensemble_probabilities(
+        model_paths, test, cache_dir, metadata_csv, extra_cache_dirs=extra_cache_dirs
+    )
     train_labels = clips.loc[clips["split"].isin(["train", "val"]), "label"]
     report = test_report(test, probabilities, classes, train_labels)
     write_csv(out["per_class"], report.pop("per_class"), float_format="%.6f")

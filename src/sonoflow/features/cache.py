@@ -44,22 +44,26 @@ def build_cache(
     channel: Channel = "mix",
     skip_bad: bool = False,
     key: str = "features.NAME",
+    names: list[str] | None = None,
+    prefix: str = "",
 ) -> pd.DataFrame:
     """Compute and store every recording's spectrogram (or vectors: `settings` may be any
     features config, see registry.build_frontend); write and return the index.
 
     `channel` is "mix" or a 0-based channel index. With `skip_bad`, recordings that cannot
     be used (corpus.bad_audio: skip) are logged and left out instead of failing. `key` is
-    the features' config key, named in errors and warnings.
+    the features' config key, named in errors and warnings. `names`: each recording's file
+    under spectrograms/ (without .npy; may hold `/`), by default its file stem; the index
+    names it `prefix/name` (just `name` without a prefix), as the clips that read it do.
     """
     out_dir = Path(out_dir)
-    stems = [p.stem for p in recordings]
+    stems = [p.stem for p in recordings] if names is None else list(names)
     duplicates = sorted({s for s in stems if stems.count(s) > 1})
     if duplicates:
         raise ValueError(f"recordings share a file stem (the cache key): {duplicates}")
     frontend = named_frontend(settings, key)
     rows, longest = [], (0.0, None)
-    for path in recordings:
+    for path, stem in zip(recordings, stems):
         try:
             info = audio_info(path)
             if info.frames == 0:
@@ -70,14 +74,14 @@ def build_cache(
                 raise
             log.warning("skipped (corpus.bad_audio: skip): %s", err)
             continue
-        target = out_dir / "spectrograms" / f"{path.stem}.npy"
-        with atomic_path(target) as tmp, open(tmp, "wb") as handle:
-            np.save(handle, spec.numpy().astype(np.float16))
+        spectrogram = f"{stem}.npy"
+        with atomic_path(out_dir / "spectrograms" / spectrogram) as tmp, open(tmp, "wb") as out:
+            np.save(out, spec.numpy().astype(np.float16))
         rows.append(
             {
-                "recording": path.stem,
+                "recording": f"{prefix}/{stem}" if prefix else stem,
                 "file": str(path),
-                "spectrogram": target.name,
+                "spectrogram": spectrogram,
                 "frames": spec.shape[-1],
                 "bins": spec.shape[0],
             }
@@ -115,13 +119,33 @@ class CacheFileError(ValueError):
 
 
 class SpectrogramCache:
-    """Read windows out of a cache directory written by `build_cache`."""
+    """Read windows out of a cache directory written by `build_cache`, and out of any
+    `extra` ones (the caches of reviewed recordings: results/cache/F/reviewed/REVIEW)."""
 
-    def __init__(self, directory: str | Path, settings: FeatureSettings | VectorSettings):
+    def __init__(
+        self,
+        directory: str | Path,
+        settings: FeatureSettings | VectorSettings,
+        extra: list[str | Path] = (),
+    ):
         self.directory = Path(directory)
         self.settings = settings
-        index = read_table(self.directory / "index.csv")
-        self.frames = dict(zip(index["recording"], index["frames"]))
+        self.frames: dict[str, int] = {}
+        self._files: dict[str, Path] = {}
+        self._folders: dict[str, Path] = {}
+        for folder in [self.directory, *map(Path, extra)]:
+            index = read_table(folder / "index.csv")
+            for recording, file, frames in zip(
+                index["recording"], index["spectrogram"], index["frames"]
+            ):
+                if recording in self.frames:
+                    raise CacheFileError(
+                        f"{folder}/index.csv: recording {recording!r} is also in "
+                        f"{self._folders[recording]}/index.csv"
+                    )
+                self.frames[recording] = int(frames)
+                self._files[recording] = folder / "spectrograms" / file
+                self._folders[recording] = folder
         self._arrays: dict[str, np.ndarray] = {}
 
     def array(self, recording: str) -> np.ndarray:
@@ -132,24 +156,24 @@ class SpectrogramCache:
                     "there as bad audio, or the cache is older than the dataset); rerun with "
                     "--forcerun cache_spectrograms prepare_dataset"
                 )
-            path = self.directory / "spectrograms" / f"{recording}.npy"
-            self._arrays[recording] = self._load(path)
+            self._arrays[recording] = self._load(self._files[recording], recording)
         return self._arrays[recording]
 
-    def _load(self, path: Path) -> np.ndarray:
+    def _load(self, path: Path, recording: str) -> np.ndarray:
         """The array, memory-mapped; a missing, truncated or corrupt file is named."""
+        folder = self._folders[recording]
         try:
             array = np.load(path, mmap_mode="r")
         except (OSError, ValueError, EOFError) as err:
             raise CacheFileError(
                 f"{path}: spectrogram cache file missing, truncated or corrupt ({err}); "
-                f"delete {self.directory} and rerun to rebuild the cache"
+                f"delete {folder} and rerun to rebuild the cache"
             ) from err
-        frames = self.frames[path.stem]
+        frames = self.frames[recording]
         if array.ndim != 2 or array.shape[-1] != frames:
             raise CacheFileError(
-                f"{path}: holds an array of shape {array.shape}, but {self.directory}/index.csv "
-                f"lists {frames} frames; delete {self.directory} and rerun to rebuild the cache"
+                f"{path}: holds an array of shape {array.shape}, but {folder}/index.csv "
+                f"lists {frames} frames; delete {folder} and rerun to rebuild the cache"
             )
         return array
 

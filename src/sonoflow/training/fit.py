@@ -162,7 +162,7 @@ def _set_up(
     device = pick_device()
     frontend = build_frontend(data.features)
     settings = frontend.settings
-    cache = SpectrogramCache(data.cache_dir, settings)
+    cache = SpectrogramCache(data.cache_dir, settings, data.extra_cache_dirs)
     classes = class_names(data.labels)
     encoder, vectors = _metadata_vectors(config, train_clips, val_clips, data.metadata_csv)
     generator = torch.Generator().manual_seed(seed)
@@ -186,7 +186,7 @@ def _set_up(
         encoder,
         SCHEDULE,
         # a cache rebuilt (a recording replaced at the same path) rewrites its index
-        file_identity(Path(data.cache_dir) / "index.csv"),
+        *[file_identity(index) for index in data.cache_indexes()],
     )
     return _Run(
         config=config,

@@ -70,3 +70,25 @@ def test_a_window_longer_than_every_recording_warns_naming_the_key(tmp_path, cap
     with caplog.at_level("WARNING", logger="sonoflow.features.cache"):
         build_cache([*recordings, tmp_path / "long.wav"], SETTINGS, tmp_path / "c2")
     assert "longer than every recording" not in caplog.text
+
+
+def test_reviewed_recordings_are_cached_under_their_names_and_read_beside_the_corpus(cache):
+    """A review's recordings (nested paths) get their own cache folder; a SpectrogramCache
+    given it as an extra folder reads them by their dataset names (reviewed/REVIEW/...)."""
+    root = cache.parent / "season"
+    (root / "siteA").mkdir(parents=True)
+    sf.write(root / "siteA/r1.wav", np.zeros(12000, np.float32), 8000)
+    extra = cache / "reviewed/spring"
+    index = build_cache(
+        [root / "siteA/r1.wav"], SETTINGS, extra, names=["siteA/r1"], prefix="reviewed/spring"
+    )
+    assert index["recording"].tolist() == ["reviewed/spring/siteA/r1"]
+    assert (extra / "spectrograms/siteA/r1.npy").is_file()
+    assert missing_cache_files(extra / "index.csv") == []
+    both = SpectrogramCache(cache, SETTINGS, [extra])
+    assert both.array("reviewed/spring/siteA/r1").shape[-1] == index["frames"][0]
+    assert both.window("a", 0).shape == (SETTINGS.n_bins, SETTINGS.frames_per_window)
+    with pytest.raises(CacheFileError, match="reviewed/spring/siteA/r1: not in the spectrogram"):
+        SpectrogramCache(cache, SETTINGS).window("reviewed/spring/siteA/r1", 0)
+    with pytest.raises(CacheFileError, match=r"recording 'a' is also in .*cache/index\.csv"):
+        SpectrogramCache(cache, SETTINGS, [cache])

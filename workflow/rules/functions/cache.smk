@@ -17,3 +17,23 @@ def frontend_files(wildcards):
 
 def features_params(wildcards):
     return resolved_features(config["features"], wildcards.features)
+
+
+# --- the sampled recordings of a review, for datasets with `reviewed` -------------------
+
+
+def reviewed_cache_inputs(wildcards):
+    """The review's sample (which recordings) and the front-end's model files: verdicts
+    are not inputs, so adding one never recomputes spectrograms."""
+    return {
+        "sample": f"results/review/{wildcards.review}/sample.csv",
+        "models": frontend_files(wildcards),
+    }
+
+
+def reviewed_recordings_dir(wildcards):
+    return reviewed_detect_run(wildcards.review)["recordings"]
+
+
+def reviewed_channel(wildcards):
+    return reviewed_detect_run(wildcards.review)["channel"]

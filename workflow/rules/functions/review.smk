@@ -37,12 +37,17 @@ def review_sample_params(wildcards):
     return {key: review[key] for key in REVIEW_DRAW_KEYS}
 
 
+def reviewed_detect_run(review):
+    """The config of the detect run a review samples."""
+    return config["detect"][config["review"][review]["detect"]]
+
+
 def review_recordings(wildcards):
-    return config["detect"][config["review"][wildcards.name]["detect"]]["recordings"]
+    return reviewed_detect_run(wildcards.name)["recordings"]
 
 
 def review_channel(wildcards):
-    return config["detect"][config["review"][wildcards.name]["detect"]]["channel"]
+    return reviewed_detect_run(wildcards.name)["channel"]
 
 
 def review_history(wildcards):

@@ -339,6 +339,19 @@ def print_scores(project: Path, experiments: dict[str, str]) -> None:
         print(line)
 
 
+def print_reviewed_clips(project: Path, experiments: dict[str, str]) -> None:
+    """What each retrained variant took from its review (stats.json's `reviewed`)."""
+    print("reviewed clips in the retrained variants (stats.json):")
+    for strategy, experiment in experiments.items():
+        dataset = experiment.split(".")[0]
+        stats = json.loads((project / f"results/datasets/{dataset}/stats.json").read_text())
+        taken = stats.get("reviewed", {})
+        print(
+            f"  {strategy:10s} {dataset:20s} {taken.get('targets', 0):4d} targets, "
+            f"{taken.get('rejected', 0):4d} hard negatives, {taken.get('recordings', 0)} recordings"
+        )
+
+
 def main() -> None:
     args = parse_args()
     project = args.keep or Path(tempfile.mkdtemp(prefix="sonoflow_al_"))
@@ -382,6 +395,7 @@ def main() -> None:
         write_config(project, config)
         phases["retrain with verdicts"] = timed(project, ["results/leaderboard.csv"])
         print_scores(project, {"before": args.experiment, **retrained})
+        print_reviewed_clips(project, retrained)
 
     print("\nwhere the time went (per rule: wall seconds summed over its jobs):")
     for phase, (wall, per_rule) in phases.items():

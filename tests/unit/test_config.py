@@ -23,8 +23,7 @@ def test_default_config_is_valid_and_defaults_are_filled():
     assert experiments(config) == [
         ("default", "mel64", "resnet18"),
         ("default", "mel64", "band_mlp"),
-        ("default", "stats", "mlp"),
-    ]
+    ]  # the tabular stats + mlp experiment: config/examples/tabular.yaml
 
 
 def test_empty_config_gets_the_demo():

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from config_helpers import tabular_config
 from workflow_helpers import reordered_keys
 
 from sonoflow.common.schema import ConfigError
@@ -12,7 +13,9 @@ from sonoflow.config import validate_config
 
 ROOT = Path(__file__).resolve().parents[1].parent
 SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
-BASE = yaml.safe_load((ROOT / "config.yaml").read_text())
+# The demo config plus the tabular example's statistics front-end and MLP, so that checks
+# across every front-end meet a vector one too.
+BASE = tabular_config()
 # The frame-grid figures below (0.01 s frames) assume mel64 at hop_length 160, whatever the
 # demo config chooses for speed.
 BASE["features"]["mel64"]["hop_length"] = 160

@@ -4,7 +4,7 @@ import copy
 from pathlib import Path
 
 import pytest
-import yaml
+from config_helpers import tabular_config
 
 from sonoflow.common.schema import ConfigError
 from sonoflow.config import validate_config
@@ -14,7 +14,9 @@ SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
 
 
 def config_with(edit):
-    config = copy.deepcopy(yaml.safe_load((ROOT / "config.yaml").read_text()))
+    """The demo config with the statistics front-end and the MLP (config/examples/tabular.yaml),
+    edited."""
+    config = copy.deepcopy(tabular_config())
     edit(config)
     return config
 

@@ -1,14 +1,17 @@
 """calibrate on the demo after detection: review_sample's sample of the run's detections,
 verdicts of a simulated reviewer saved in the verdict folder, calibrate's outputs, and what
-a changed or added verdict file reruns (calibrate only)."""
+a changed or added verdict file reruns (calibrate only); then the loop closed: a dataset
+variant with `reviewed: [spring]` trained, and what a changed verdict reruns there."""
 
 import copy
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import soundfile as sf
 import yaml
 from detection_helpers import make_season
 from workflow_helpers import TINY_CONFIG, scheduled_jobs, snakemake, write_config
@@ -127,21 +130,21 @@ def alternating_reviewer(sample):
     return sample.assign(verdict=np.where(confirmed, "yes", "no"), corrected_class="")
 
 
-def expected_clips(verdicts, project):
+def expected_clips(verdicts, season):
     """(recording, start, end, label) of the reviewed clips the verdicts should give: every
     confirmed detection; a rejected one as noise where nothing was confirmed on its
-    recording over it (one noise clip per place); each cut at its recording's end."""
-    recordings = pd.read_csv(project / "results/datasets/retrained/recordings.csv")
-    duration = dict(zip(recordings["recording"], recordings["duration_s"]))
+    recording over it (one noise clip per place); each cut at its recording's end (and
+    left out when nothing of it is left)."""
     rows = set()
     for recording, group in verdicts.groupby("recording"):
         name = f"reviewed/spring/{recording}"
         yes = group[group["verdict"] == "yes"]
+        duration = sf.info(str(Path(season) / group["path"].iloc[0])).duration
         for _, row in group.iterrows():
             over = (yes["start_s"] < row["end_s"]) & (yes["end_s"] > row["start_s"])
             label = row["class"] if row["verdict"] == "yes" else "noise"
-            if label != "noise" or not over.any():
-                end = min(row["end_s"], duration[name])
+            end = min(row["end_s"], duration)
+            if (label != "noise" or not over.any()) and end > row["start_s"]:
                 rows.add((name, round(row["start_s"], 3), round(end, 3), label))
     return rows
 
@@ -165,7 +168,8 @@ def test_reviewed_clips_train_a_variant_and_a_changed_verdict_reruns_it_onwards(
     project = tmp_path / "retrain"
     shutil.copytree(shared, project, symlinks=True)  # the shared run stays as it is
     season = yaml.safe_load((project / "config.yaml").read_text())["detect"]["season"]
-    write_config(project, retrain_config(season["recordings"]))
+    season = season["recordings"]
+    write_config(project, retrain_config(season))
     folder = project / "verdicts/spring"
     for old in folder.iterdir():
         old.unlink()
@@ -175,11 +179,11 @@ def test_reviewed_clips_train_a_variant_and_a_changed_verdict_reruns_it_onwards(
 
     mine = reviewed_rows(project)
     got = clip_set(mine)
-    assert got == expected_clips(verdicts, project) and {"noise"} < {label for *_, label in got}
+    assert got == expected_clips(verdicts, season) and {"noise"} < {label for *_, label in got}
+    assert set(mine["tape"]) == {recording for recording, *_ in got}  # named as its tape
     assert set(mine.loc[mine["label"] == "noise", "source"]) == {"rejected"}
     assert set(mine.loc[mine["label"] != "noise", "source"]) == {"reviewed"}
     assert (mine.groupby("tape")["split"].nunique() == 1).all()
-    assert set(mine["tape"]) == {f"reviewed/spring/{r}" for r in set(verdicts["recording"])}
     stats = json.loads((project / "results/datasets/retrained/stats.json").read_text())
     assert stats["reviewed"]["recordings"] == mine["tape"].nunique()
     index = pd.read_csv(project / "results/cache/mel32/reviewed/spring/index.csv")
@@ -197,12 +201,13 @@ def test_reviewed_clips_train_a_variant_and_a_changed_verdict_reruns_it_onwards(
     flipped.to_csv(folder / "sample.csv", index=False)
     assert scheduled_jobs(project) == AFTER_VERDICTS  # no detect, cache or sample
     snakemake(project)
-    assert clip_set(reviewed_rows(project)) == expected_clips(flipped, project)
+    assert clip_set(reviewed_rows(project)) == expected_clips(flipped, season)
     assert scheduled_jobs(project) == {}
 
     (folder / "bad.csv").write_text(f"id,verdict\n{sample['id'][0]},perhaps\n")
     failed = snakemake(project, "results/datasets/retrained/clips.csv", check=False)
     (folder / "bad.csv").unlink()
     assert failed.returncode != 0
-    log = (project / "logs/prepare_dataset/retrained.log").read_text()
-    assert "bad.csv row 2: unknown verdict 'perhaps'" in log
+    message = "bad.csv row 2: unknown verdict 'perhaps'"  # in the output and the job's log
+    assert message in failed.stdout + failed.stderr
+    assert message in (project / "logs/prepare_dataset/retrained.log").read_text()

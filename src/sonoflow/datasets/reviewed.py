@@ -53,6 +53,11 @@ def reviewed_name(review: str, recording: str) -> str:
     return str(PurePosixPath(review_prefix(review)) / recording)
 
 
+def review_of(name: str) -> str:
+    """The review a reviewed recording's dataset name (reviewed_name) comes from."""
+    return PurePosixPath(name).parts[1]
+
+
 def sampled_recordings(sample: pd.DataFrame) -> pd.DataFrame:
     """The recordings (name and path in the detect folder) of a review sample, once each,
     sorted: those whose spectrograms the reviewed clips are cut from."""
@@ -65,7 +70,7 @@ def reviewed_recordings(clips: pd.DataFrame, root_of: dict[str, str | Path]) -> 
     in its review's recordings folder; the header gives duration and sample rate."""
     rows = []
     for recording, file in clips[["recording", "file"]].drop_duplicates().itertuples(index=False):
-        path = Path(root_of[PurePosixPath(recording).parts[1]]) / file
+        path = Path(root_of[review_of(recording)]) / file
         info = audio_info(path)
         rows.append(
             (recording, str(path), recording, info.duration_s, info.sample_rate, info.channels)
@@ -115,7 +120,7 @@ def merge_reviews(
     window detected for two classes) is left out: it says "not that class", not "no
     call", so it is no noise clip."""
     clips = pd.concat(parts, ignore_index=True) if parts else reviewed_clips(_EMPTY, "-")
-    review = clips["recording"].map(lambda r: PurePosixPath(r).parts[1])
+    review = clips["recording"].map(review_of)
     if roots is None:
         same_file = clips["file"]
     else:
@@ -171,7 +176,7 @@ def refuse_benchmark_recordings(
     for name, path in bench:
         by_size.setdefault(path.stat().st_size, []).append((name, path))
     for recording, file in clips[["recording", "file"]].drop_duplicates().itertuples(index=False):
-        review = PurePosixPath(recording).parts[1]
+        review = review_of(recording)
         path = Path(root_of[review]) / file
         for name, other in by_size.get(path.stat().st_size, []):
             same = path.resolve() == other.resolve() or filecmp.cmp(path, other, shallow=False)

@@ -26,18 +26,18 @@ rule cache_reviewed:
     output:
         index=REVIEWED_CACHE,
         spectrograms=directory(
-            "results/cache/{features}/reviewed/{review}/spectrograms"
+            "results/cache/{features}/reviewed/{name}/spectrograms"
         ),
     log:
-        "logs/cache_reviewed/{features}.{review}.log",
+        "logs/cache_reviewed/{features}.{name}.log",
     benchmark:
-        "benchmarks/cache_reviewed/{features}.{review}.tsv"
+        "benchmarks/cache_reviewed/{features}.{name}.tsv"
     conda:
         "../../envs/sonoflow.yaml"
     threads: 2
     params:
-        recordings=reviewed_recordings_dir,
-        channel=reviewed_channel,
+        recordings=review_recordings,
+        channel=review_channel,
         features=features_params,
     script:
         "../scripts/cache_reviewed.py"

@@ -39,7 +39,6 @@ wildcard_constraints:
     worker=r"\d+",
     shard=r"\d+",
     name=NAME,
-    review=NAME,
     weights=r"[A-Za-z0-9_.-]+",
 
 
@@ -52,7 +51,7 @@ METRICS_PER_TAPE = "results/evaluation/{experiment}/{benchmark}/metrics_per_tape
 EXCERPT = "results/evaluation/{experiment}/{benchmark}/excerpt.png"
 GPU_CHECK = "results/gpu_check.txt"
 # the spectrograms of a review's sampled recordings, for datasets with `reviewed`
-REVIEWED_CACHE = "results/cache/{features}/reviewed/{review}/index.csv"
+REVIEWED_CACHE = "results/cache/{features}/reviewed/{name}/index.csv"
 
 EXPERIMENTS = [experiment_id(*e) for e in experiments(config)]
 FOLDS = list(range(config["cv"]["folds"]))
@@ -220,7 +219,7 @@ def experiment_data(wildcards):
     reviews = config["datasets"][dataset]["reviewed"]
     if reviews:
         inputs["reviewed_caches"] = expand(
-            REVIEWED_CACHE, features=features, review=reviews
+            REVIEWED_CACHE, features=features, name=reviews
         )
     weights = pretrained_file(config["models"][model], WEIGHTS)
     if weights is not None:

@@ -9,7 +9,7 @@ from sonoflow.features.cache import build_cache
 
 log = log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
-review = snakemake.wildcards.review
+review = snakemake.wildcards.name
 recordings = sampled_recordings(read_table(snakemake.input.sample))
 Path(snakemake.output.spectrograms).mkdir(parents=True, exist_ok=True)  # also when none
 index = build_cache(

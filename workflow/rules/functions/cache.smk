@@ -26,14 +26,6 @@ def reviewed_cache_inputs(wildcards):
     """The review's sample (which recordings) and the front-end's model files: verdicts
     are not inputs, so adding one never recomputes spectrograms."""
     return {
-        "sample": f"results/review/{wildcards.review}/sample.csv",
+        "sample": f"results/review/{wildcards.name}/sample.csv",
         "models": frontend_files(wildcards),
     }
-
-
-def reviewed_recordings_dir(wildcards):
-    return reviewed_detect_run(wildcards.review)["recordings"]
-
-
-def reviewed_channel(wildcards):
-    return reviewed_detect_run(wildcards.review)["channel"]

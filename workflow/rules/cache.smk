@@ -25,9 +25,7 @@ rule cache_reviewed:
         unpack(reviewed_cache_inputs),
     output:
         index=REVIEWED_CACHE,
-        spectrograms=directory(
-            "results/cache/{features}/reviewed/{name}/spectrograms"
-        ),
+        spectrograms=directory("results/cache/{features}/reviewed/{name}/spectrograms"),
     log:
         "logs/cache_reviewed/{features}.{name}.log",
     benchmark:

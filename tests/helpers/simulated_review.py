@@ -44,16 +44,24 @@ def season(rng, sites=3, recordings=12, per_recording=25, labels=("hum",), thres
     return frame.drop(columns=["d", "h"])
 
 
+def with_cells(detections, bins=4):
+    """The detections with their stratum (site), quantile score bin per class and sampling
+    cell ("bin|site", as the calibration names a sampled clip's)."""
+    stratum = detections["recording"].str.split("/").str[0]
+    score_bin = detections.groupby("label")["score"].transform(
+        lambda s: pd.qcut(s, bins, labels=False, duplicates="drop")
+    )
+    return detections.assign(
+        stratum=stratum, score_bin=score_bin, cell=score_bin.astype(str) + "|" + stratum
+    )
+
+
 def stratified_sample(detections, rng, size=80, bins=4):
     """Per class: quantile score bins x site cells sharing `size` equally, a simple random
     sample in each, with inclusion probability sampled / cell size."""
     parts = []
-    for _, rows in detections.groupby("label"):
-        rows = rows.assign(
-            stratum=rows["recording"].str.split("/").str[0],
-            score_bin=pd.qcut(rows["score"], bins, labels=False, duplicates="drop"),
-        )
-        cells = rows.groupby(["score_bin", "stratum"])
+    for _, rows in with_cells(detections, bins).groupby("label"):
+        cells = rows.drop(columns="cell").groupby(["score_bin", "stratum"])
         per_cell = max(1, size // cells.ngroups)
         for _, cell in cells:
             k = min(per_cell, len(cell))

@@ -2,11 +2,11 @@
 and the configs it runs (bench/active_learning.py drives the workflow; these do not)."""
 
 import argparse
-import importlib.util
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from bench_helpers import bench_module
 
 from sonoflow.config import validate_config
 
@@ -16,12 +16,7 @@ SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location(
-        "active_learning", ROOT / "bench/active_learning.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return bench_module("active_learning")
 
 
 def args(**changes):

@@ -18,6 +18,7 @@ settings = CalibrationSettings(
 out = snakemake.output
 table = run_calibrate(
     snakemake.input.sample,
+    snakemake.input.design,
     run["verdicts"],
     snakemake.input.detections,
     snakemake.input.summary,

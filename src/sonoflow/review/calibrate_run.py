@@ -3,6 +3,7 @@ calibration, calibrated detections, call rates and their plots out."""
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from sonoflow.common.tables import TEXT_COLUMNS, read_table
 from sonoflow.review.calibration import CalibrationSettings, calibrate, calibrated_detections
 from sonoflow.review.call_rates import call_rates
 from sonoflow.review.figures import plot_calibration, plot_call_rates
+from sonoflow.review.sample import Design, detection_cells
 from sonoflow.review.verdicts import read_verdicts, verdict_files
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,19 @@ def verdict_table(sample: pd.DataFrame, folder: str | Path, labels: list[str]) -
     return verdicts.table
 
 
+def stratified_cells(detections: pd.DataFrame, design_path: str | Path) -> pd.DataFrame:
+    """The detections with their sampling cells where the sample is stratified (so that each
+    cell's verdicts correct the curve there); an `uncertain` sample says nothing about its
+    cells, and the detections are returned as they are."""
+    design = Design(**json.loads(Path(design_path).read_text()))
+    if design.settings["strategy"] != "stratified":
+        return detections
+    return detections.assign(cell=detection_cells(detections, design))
+
+
 def run_calibrate(
     sample_path: str | Path,
+    design_path: str | Path,
     verdict_folder: str | Path,
     detections_path: str | Path,
     summary_path: str | Path,
@@ -60,7 +73,7 @@ def run_calibrate(
     """Write every output; return calibration.csv's table."""
     sample = read_sample(sample_path)
     table = verdict_table(sample, verdict_folder, labels)
-    detections = read_table(detections_path)
+    detections = stratified_cells(read_table(detections_path), design_path)
     summary = read_table(summary_path)
     calibration, curves = calibrate(table, detections, labels, settings)
     write_csv(outputs.calibration, calibration, float_format="%.6g")

@@ -2,7 +2,8 @@
 recordings carry no time stamp) and per hour of day, with intervals.
 
 Per unit, the estimate is the calibration's prediction (`sonoflow.review.calibration`): a
-reviewed detection counts its verdict, any other its P(correct); the interval comes from
+reviewed detection counts its verdict, any other its P(correct) (with its sampling cell's
+correction where the sample is stratified); the interval comes from
 the same bootstrap (curve refitted on resampled verdicts, unreviewed detections drawn as
 Bernoulli(P)), so it covers the unit's realised number of true calls, not only its
 expectation. A site's day holds few reviewed clips or none, which is why the estimate is
@@ -98,9 +99,9 @@ def true_calls(
     detections, true_calls and its 95% interval."""
     names, groups = np.unique(keys.astype(str).to_numpy(), return_inverse=True)
     known = known_verdicts(detections, curve.reviewed)
-    point, boot = predicted_totals(
-        curve, detections["score"].to_numpy(dtype=float), known, groups, len(names), rng
-    )
+    cells = detections["cell"].to_numpy() if "cell" in detections else None
+    scores = detections["score"].to_numpy(dtype=float)
+    point, boot = predicted_totals(curve, scores, known, groups, len(names), rng, cells)
     low, high = interval(boot)
     return pd.DataFrame(
         {

@@ -1,33 +1,40 @@
 """The calibrate stage from files: a sample.csv, a verdict folder, a run's detections."""
 
+import json
+from dataclasses import asdict
+
 import numpy as np
 import pandas as pd
 import pytest
-from simulated_review import season, stratified_sample
+from simulated_review import season
 
 from sonoflow.review.calibrate_run import CalibrateOutputs, run_calibrate
 from sonoflow.review.calibration import CalibrationSettings
+from sonoflow.review.sample import SampleSettings, draw_sample
 from sonoflow.review.verdicts import VerdictError
-
-SAMPLE_COLUMNS = [
-    "id", "recording", "path", "class", "start_s", "end_s", "score", "fold_spread",
-    "stratum", "score_bin", "inclusion_probability", "verdict",
-]  # fmt: skip
 
 
 def project(tmp_path, seed=0, labels=("hum", "chirp")):
-    """A detect run's outputs, the review sample of it, and a folder of verdicts."""
+    """A detect run's outputs, review_sample's stratified sample of it and its design, and
+    a folder of verdicts."""
     rng = np.random.default_rng(seed)
     detections = season(rng, labels=labels)
-    sample = stratified_sample(detections, rng, size=60)
-    sample["id"] = [f"clip{i:04d}" for i in range(len(sample))]
-    sample[SAMPLE_COLUMNS].to_csv(tmp_path / "sample.csv", index=False)
+    thresholds = dict.fromkeys(labels, 0.3)
+    sample, design = draw_sample(detections, thresholds, SampleSettings(size=60, seed=seed))
+    sample.to_csv(tmp_path / "sample.csv", index=False)
+    (tmp_path / "design.json").write_text(json.dumps(asdict(design)))
     detections.drop(columns=["id", "truth"]).to_csv(tmp_path / "detections.csv", index=False)
     recordings = detections["recording"].unique()
     summary = pd.DataFrame({"recording": recordings, "status": "scored", "duration_s": 3600.0})
     summary.to_csv(tmp_path / "summary.csv", index=False)
     (tmp_path / "verdicts").mkdir()
-    exported = sample[SAMPLE_COLUMNS].assign(verdict=np.where(sample["truth"] == 1, "yes", "no"))
+    truth = detections.rename(columns={"label": "class"})[
+        ["class", "recording", "start_s", "truth"]
+    ]
+    sample = sample.merge(truth, on=["class", "recording", "start_s"], validate="1:1")
+    exported = sample.drop(columns="truth").assign(
+        verdict=np.where(sample["truth"] == 1, "yes", "no")
+    )
     exported.to_csv(tmp_path / "verdicts/sample.csv", index=False)
     return detections, sample
 
@@ -39,6 +46,7 @@ def run(tmp_path, labels=("hum", "chirp")):
     settings = CalibrationSettings([0.3, 0.5, 0.7, 0.9], resamples=200, min_verdicts=10)
     run_calibrate(
         tmp_path / "sample.csv",
+        tmp_path / "design.json",
         tmp_path / "verdicts",
         tmp_path / "detections.csv",
         tmp_path / "summary.csv",

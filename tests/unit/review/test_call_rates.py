@@ -5,7 +5,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 import pytest
-from simulated_review import review, season, stratified_sample
+from simulated_review import review, season, stratified_sample, with_cells
 
 from sonoflow.review.calibration import CalibrationSettings, calibrate
 from sonoflow.review.call_rates import (
@@ -20,7 +20,7 @@ from sonoflow.review.call_rates import (
 
 def simulated(seed, size=80):
     rng = np.random.default_rng(seed)
-    detections = season(rng)
+    detections = with_cells(season(rng))  # cells: each cell's residual corrects the curve
     verdicts = review(stratified_sample(detections, rng, size=size), rng)
     settings = CalibrationSettings([0.5], resamples=300, seed=seed, min_verdicts=1)
     _, curves = calibrate(verdicts, detections, ["hum"], settings)

@@ -74,6 +74,7 @@ def calibrate_inputs(wildcards):
     detect = config["review"][wildcards.name]["detect"]
     return {
         "sample": f"results/review/{wildcards.name}/sample.csv",
+        "design": f"results/review/{wildcards.name}/design.json",
         "verdicts": review_verdict_files(wildcards.name),
         "detections": f"results/detect/{detect}/detections.csv",
         "summary": f"results/detect/{detect}/summary.csv",

@@ -498,13 +498,6 @@ def export_refusal(config: dict, experiment: str) -> tuple[str, str] | None:
     _, features, model = experiment.split(".")
     if model not in config["models"] or features not in config["features"]:
         return None  # not an experiment of this config: nothing to export from it
-    fusion = config["models"][model]["metadata"]["fusion"]
-    if fusion != "none":
-        return (
-            f"models.{model}.metadata.fusion",
-            f"is {fusion!r}: experiment {experiment} cannot be exported, its models need "
-            "per-recording metadata besides audio (export an experiment without fusion)",
-        )
     if is_vector(config["features"][features]):
         return (
             f"features.{features}.type",

@@ -123,22 +123,6 @@ def test_settings_that_would_fail_late_stop_the_dry_run(tmp_path, edit, message)
     assert message in _dry_run_error(tmp_path, edit)
 
 
-def test_export_of_a_metadata_fusion_model_stops_the_dry_run(tmp_path):
-    """Not after training, prediction and evaluation (issue 24)."""
-    config = copy.deepcopy(TINY_CONFIG)
-    config["models"]["tiny_b"]["metadata"] = {"fusion": "gate"}
-    project = copy_project(tmp_path / "project", config)
-    target = "results/export/default.mel32.tiny_b/detector.torchscript"
-    result = snakemake(project, target, "--dry-run", check=False)
-    assert result.returncode != 0
-    out = result.stdout + result.stderr
-    assert "config key models.tiny_b.metadata.fusion: is 'gate': experiment" in out
-    assert "rule train_fold" not in out
-    out = snakemake(project, "export_models", "--dry-run").stdout  # the others are exported
-    assert "results/export/default.mel32.tiny/detector.torchscript" in out
-    assert "results/export/default.mel32.tiny_b/" not in out
-
-
 def test_empty_recording_folders_are_named(tmp_path):
     (tmp_path / "audio").mkdir()
     (tmp_path / "raven").mkdir()

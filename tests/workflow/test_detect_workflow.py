@@ -3,13 +3,14 @@ real recordings, broken files), its review sample, then what threshold edits, re
 and added recordings rerun."""
 
 import copy
+import json
 import shutil
 
 import pandas as pd
 import pytest
 from detection_helpers import BROKEN, make_season
 from onnx_helpers import score_with_onnxruntime
-from workflow_helpers import TINY_CONFIG, scheduled_jobs, snakemake, write_config
+from workflow_helpers import TINY_CONFIG, copy_project, scheduled_jobs, snakemake, write_config
 
 EXPERIMENT = "default.mel32.tiny_b"
 
@@ -202,3 +203,20 @@ def test_exported_ensemble_scores_the_demo_tape_as_detect_did(detected):
     predicted = predicted[predicted["recording"] == tape.stem][info["classes"]].to_numpy()
     assert onnx_scores.shape == predicted.shape
     np.testing.assert_allclose(onnx_scores, predicted, atol=1e-4)
+
+
+def test_a_metadata_fusion_model_trains_on_the_demo_and_is_exported(tmp_path):
+    """Its export takes the metadata as a second input (refused at the dry run before; the
+    demo's metadata.csv, inside make_demo_corpus's folder, was a missing input)."""
+    config = copy.deepcopy(TINY_CONFIG)
+    config["models"]["tiny_b"]["metadata"] = {"fusion": "gate"}
+    project = copy_project(tmp_path / "project", config)
+    out = snakemake(project, "export_models", "--dry-run").stdout
+    for experiment in ("default.mel32.tiny", "default.mel32.tiny_b"):
+        assert f"results/export/{experiment}/detector.onnx" in out
+    snakemake(project, "results/export/default.mel32.tiny_b/detector.onnx")
+    info = json.loads((project / "results/export/default.mel32.tiny_b/detector.json").read_text())
+    assert info["onnx"]["inputs"] == ["audio", "metadata"]
+    assert info["metadata"]["columns"] == [
+        "geo_x", "geo_y", "geo_z", "day_sin", "day_cos", "hour_sin", "hour_cos",
+    ]  # fmt: skip

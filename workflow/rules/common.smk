@@ -231,13 +231,19 @@ def experiment_data(wildcards):
                 f"config key corpus.metadata: models.{model}.metadata.fusion is "
                 f"{config['models'][model]['metadata']['fusion']!r}, which needs a metadata CSV"
             )
-        demo = config["corpus"]["recordings"] == "demo"
-        inputs["metadata"] = corpus_metadata() if demo else local(corpus_metadata())
+        if config["corpus"]["recordings"] == "demo":
+            # the demo's metadata.csv lies inside make_demo_corpus's folder output, which a
+            # file input cannot name: the manifest stands for it (training_metadata)
+            inputs["demo"] = DEMO_MANIFEST
+        else:
+            inputs["metadata"] = local(corpus_metadata())
     return inputs
 
 
 def training_metadata(wildcards, input):
     """The metadata CSV a fusion model trains with ("" for models without fusion)."""
+    if "demo" in input.keys():
+        return corpus_params(job_demo_dir(wildcards, input))["metadata"]
     return input.get("metadata", "")
 
 

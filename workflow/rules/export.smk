@@ -18,7 +18,7 @@ rule export_model:
 
 
 # A target, not part of `all`: `snakemake export_models` exports every experiment that
-# can be exported (not those with metadata fusion or a vector front-end).
+# can be exported (not those over a vector front-end).
 rule export_models:
     input:
         export_outputs(),

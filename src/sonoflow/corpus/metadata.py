@@ -118,3 +118,47 @@ def metadata_vector(
     if not encoder:
         return None
     return recording_vectors([recording], metadata_csv, encoder, key)[recording]
+
+
+def shared_encoder(encoders: list[dict]) -> dict:
+    """An encoder whose vectors every one of `encoders` (the fold models', fitted on different
+    training recordings) is an affine map of: the same geographic and time features, numeric
+    columns raw (mean 0, std 1: each fold standardises with its own), and one-hot over the
+    union of the folds' categories. The exported models' `metadata` input is its vector."""
+    first = encoders[0]
+    categories = {
+        column: sorted(set().union(*(e["categories"][column] for e in encoders)))
+        for column in first["categories"]
+    }
+    numeric = {column: [0.0, 1.0] for column in first["numeric"]}
+    width = (3 if first["spec"].get("latitude") else 0) + (
+        4 if first["spec"].get("datetime") else 0
+    )
+    width += len(numeric) + sum(len(values) for values in categories.values())
+    return {"spec": first["spec"], "numeric": numeric, "categories": categories, "width": width}
+
+
+def encoded_columns(encoder: dict) -> list[str]:
+    """What each entry of `encode`'s vectors holds, in order."""
+    names = ["geo_x", "geo_y", "geo_z"] if encoder["spec"].get("latitude") else []
+    if encoder["spec"].get("datetime"):
+        names += ["day_sin", "day_cos", "hour_sin", "hour_cos"]
+    names += [f"numeric:{column}" for column in encoder["numeric"]]
+    for column, values in encoder["categories"].items():
+        names += [f"{column}={value}" for value in values]
+    return names
+
+
+def encoder_map(encoder: dict, shared: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(weight (width, shared width), bias (width,)) such that `encode(table, encoder)` equals
+    `encode(table, shared) @ weight.T + bias` for rows without missing values."""
+    position = {name: i for i, name in enumerate(encoded_columns(shared))}
+    names = encoded_columns(encoder)
+    weight = np.zeros((len(names), len(position)), dtype=np.float32)
+    bias = np.zeros(len(names), dtype=np.float32)
+    scales = {f"numeric:{c}": (mean, std) for c, (mean, std) in encoder["numeric"].items()}
+    for row, name in enumerate(names):
+        mean, std = scales.get(name, (0.0, 1.0))
+        weight[row, position[name]] = 1.0 / std
+        bias[row] = -mean / std
+    return weight, bias

@@ -21,12 +21,14 @@ OPSET = 17
 
 def onnx_bytes(
     module: nn.Module,
-    example: torch.Tensor,
-    input_name: str = "input",
+    example: torch.Tensor | tuple[torch.Tensor, ...],
+    input_name: str | list[str] = "input",
     output_name: str = "output",
 ) -> bytes:
-    """`module` (eval mode, one tensor in, one out) as an ONNX model whose first axis of input
-    and output is dynamic (named `batch`)."""
+    """`module` (eval mode, one tensor or a tuple of tensors in, one out) as an ONNX model
+    whose first axis of every input and of the output is dynamic (named `batch`)."""
+    examples = example if isinstance(example, tuple) else (example,)
+    inputs = [input_name] if isinstance(input_name, str) else list(input_name)
     buffer = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad():
         # the TorchScript-based exporter is marked deprecated; the other one needs onnxscript
@@ -35,11 +37,11 @@ def onnx_bytes(
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         torch.onnx.export(
             module.eval(),
-            (example,),
+            examples,
             buffer,
-            input_names=[input_name],
+            input_names=inputs,
             output_names=[output_name],
-            dynamic_axes={input_name: {0: "batch"}, output_name: {0: "batch"}},
+            dynamic_axes={name: {0: "batch"} for name in [*inputs, output_name]},
             opset_version=OPSET,
             dynamo=False,
         )

@@ -141,8 +141,8 @@ class WindowScorer:
     metadata fusion; on CUDA it runs as `none`). torch-compiled and traced models see one
     batch shape only (a short last batch is padded), so they compile once; the ONNX graph
     takes any batch size. `auto`: `onnx` on the CPU, `none` on a GPU, and `none` with a log
-    line for models that cannot be exported (metadata fusion, or an export or ONNX Runtime
-    session that fails). `spread`: scores carry the fold models' standard deviations after
+    line for metadata fusion models and for an export or ONNX Runtime session that
+    fails. `spread`: scores carry the fold models' standard deviations after
     the means (FoldEnsemble)."""
 
     def __init__(
@@ -254,7 +254,10 @@ def auto_compile(device: torch.device, fusion: bool) -> str:
     if device.type != "cpu":
         return "none"
     if fusion:
-        log.info("compile `auto`: metadata fusion models cannot be exported to ONNX; eager")
+        log.info(
+            "compile `auto`: metadata fusion models run eagerly (the in-job ONNX path feeds "
+            "the windows alone, not each fold's metadata)"
+        )
         return "none"
     return "onnx"
 

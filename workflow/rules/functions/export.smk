@@ -7,7 +7,7 @@ from sonoflow.config import export_refusal
 
 def export_model_inputs(wildcards):
     """The fold models and metrics; an experiment export_model would refuse after training
-    (metadata fusion, a vector front-end) stops the DAG here, naming the config key."""
+    (a vector front-end) stops the DAG here, naming the config key."""
     refusal = export_refusal(config, wildcards.experiment)
     if refusal is not None:
         key, why = refusal
@@ -23,7 +23,7 @@ def export_model_inputs(wildcards):
 
 
 def export_outputs():
-    """Every experiment's export but those export_model_inputs refuses (fusion, vectors)."""
+    """Every experiment's export but those export_model_inputs refuses (vector front-ends)."""
     exportable = [e for e in EXPERIMENTS if export_refusal(config, e) is None]
     return expand(
         "results/export/{e}/detector.{x}",

@@ -63,14 +63,22 @@ def onnx_session(model: bytes | str | Path, threads: int = 1):
 
 
 class OnnxModule:
-    """A one-input, one-output module exported once and then run with ONNX Runtime: called
-    with a float32 CPU tensor, it returns a float32 CPU tensor (any batch size)."""
+    """A module with one output exported once and then run with ONNX Runtime: called with
+    float32 CPU tensors (as many as `example` holds, each with the batch first), it returns
+    a float32 CPU tensor (any batch size)."""
 
-    def __init__(self, module: nn.Module, example: torch.Tensor, threads: int = 1):
-        self.session = onnx_session(onnx_bytes(module, example), threads)
-        self.input = self.session.get_inputs()[0].name
+    def __init__(
+        self,
+        module: nn.Module,
+        example: torch.Tensor | tuple[torch.Tensor, ...],
+        threads: int = 1,
+    ):
+        count = len(example) if isinstance(example, tuple) else 1
+        names = [f"input{i}" for i in range(count)]
+        self.session = onnx_session(onnx_bytes(module, example, names), threads)
+        self.inputs = [each.name for each in self.session.get_inputs()]
 
-    def __call__(self, batch: torch.Tensor) -> torch.Tensor:
-        array = np.ascontiguousarray(batch.detach().float().cpu().numpy())
-        (scores,) = self.session.run(None, {self.input: array})
+    def __call__(self, *tensors: torch.Tensor) -> torch.Tensor:
+        arrays = [np.ascontiguousarray(t.detach().float().cpu().numpy()) for t in tensors]
+        (scores,) = self.session.run(None, dict(zip(self.inputs, arrays)))
         return torch.from_numpy(scores)

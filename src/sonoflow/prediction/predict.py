@@ -130,6 +130,18 @@ class FoldEnsemble(nn.Module):
         return folds.mean(dim=0)
 
 
+class FusionGraph(nn.Module):
+    """FoldEnsemble with each fold's metadata rows as separate tensors, for ONNX export
+    (an exported graph takes tensors, not a list)."""
+
+    def __init__(self, ensemble: FoldEnsemble):
+        super().__init__()
+        self.ensemble = ensemble
+
+    def forward(self, batch: torch.Tensor, *metadata: torch.Tensor) -> torch.Tensor:
+        return self.ensemble(batch, list(metadata))
+
+
 class WindowScorer:
     """Probabilities of dB windows (softmax, or sigmoid for multi-label models), averaged over
     the fold models. `metadata`: per model, None or one vector per recording (fusion).
@@ -137,13 +149,12 @@ class WindowScorer:
     `compile`: `none` runs the models eagerly; `torch` through torch.compile; `cudagraphs`
     through torch.compile with CUDA graphs on CUDA (as `torch` on CPU); `jit` as a traced and
     frozen TorchScript graph (models without metadata fusion); `onnx` exported to ONNX at the
-    first batch and run with onnxruntime on the CPU with `threads` threads (models without
-    metadata fusion; on CUDA it runs as `none`). torch-compiled and traced models see one
-    batch shape only (a short last batch is padded), so they compile once; the ONNX graph
-    takes any batch size. `auto`: `onnx` on the CPU, `none` on a GPU, and `none` with a log
-    line for metadata fusion models and for an export or ONNX Runtime session that
-    fails. `spread`: scores carry the fold models' standard deviations after
-    the means (FoldEnsemble)."""
+    first batch and run with onnxruntime on the CPU with `threads` threads (fusion models'
+    metadata rows as further inputs; on CUDA it runs as `none`). torch-compiled and traced
+    models see one batch shape only (a short last batch is padded), so they compile once;
+    the ONNX graph takes any batch size. `auto`: `onnx` on the CPU, `none` on a GPU, and
+    `none` with a log line when the export or ONNX Runtime session fails. `spread`: scores
+    carry the fold models' standard deviations after the means (FoldEnsemble)."""
 
     def __init__(
         self,
@@ -162,7 +173,7 @@ class WindowScorer:
             compile = "none"
         self.fallback = compile == "auto"  # an export that fails runs eagerly (logged)
         if compile == "auto":
-            compile = auto_compile(device, fusion=any(m is not None for m in metadata or []))
+            compile = auto_compile(device)
         self.threads = threads or torch.get_num_threads()
         self.frontend, self.device, self.compile = frontend, device, compile
         self.cuda = device.type == "cuda"
@@ -171,7 +182,7 @@ class WindowScorer:
             None if m is None else torch.from_numpy(m).to(device)
             for m in (metadata or [None] * len(models))
         ]
-        if compile in ("jit", "onnx") and any(m is not None for m in self.metadata):
+        if compile == "jit" and any(m is not None for m in self.metadata):
             raise ValueError(
                 f"compile `{compile}` cannot trace metadata fusion models; use `torch`"
             )
@@ -185,10 +196,10 @@ class WindowScorer:
 
     def scores(self, windows: torch.Tensor, owners: Sequence[tuple[int, int]] = ()) -> torch.Tensor:
         """As calling the scorer, but the scores stay on the device (float32)."""
-        if self.compile == "onnx":
-            return self._onnx_scores(windows)
         rows = self._metadata_rows(owners) if any(m is not None for m in self.metadata) else None
         metadata = [None if meta is None else meta[rows] for meta in self.metadata]
+        if self.compile == "onnx":
+            return self._onnx_scores(windows, metadata)
         with torch.inference_mode(), self._autocast():
             batch = self.frontend.normalize(windows).unsqueeze(1)
             if self.cuda:
@@ -212,22 +223,32 @@ class WindowScorer:
                 return self.run(batch, metadata)[:count].clone()
             return self.run(batch, metadata)[:count]
 
-    def _onnx_scores(self, windows: torch.Tensor) -> torch.Tensor:
+    def _onnx_scores(
+        self, windows: torch.Tensor, metadata: list[torch.Tensor | None]
+    ) -> torch.Tensor:
+        """The ONNX graph's scores; fusion models' per-window metadata rows are its further
+        inputs, one per fold."""
         with torch.inference_mode():
             batch = self.frontend.normalize(windows).unsqueeze(1)
+        rows = [m for m in metadata if m is not None]
         if self.run is None:  # exported outside inference mode, from a batch of two or more
-            example = batch.clone() if len(batch) > 1 else batch.repeat(2, 1, 1, 1)
+            example = tuple(
+                t.clone() if len(t) > 1 else t.repeat(2, *[1] * (t.dim() - 1))
+                for t in (batch, *rows)
+            )
             started = time.perf_counter()
             try:
-                self.run = OnnxModule(self.ensemble, example, self.threads)
+                graph = FusionGraph(self.ensemble) if rows else self.ensemble
+                self.run = OnnxModule(graph, example if rows else example[0], self.threads)
             except Exception as error:  # noqa: BLE001 (any export failure: eager, logged)
                 if not self.fallback:
                     raise
                 log.info("compile `auto`: the models cannot be exported to ONNX (%s); eager", error)
                 self.compile, self.run = "none", self.ensemble
-                return self.scores(windows)
+                with torch.inference_mode():
+                    return self.ensemble(batch, metadata)
             log.info("ONNX export and session: %.1f s", time.perf_counter() - started)
-        return self.run(batch)
+        return self.run(batch, *rows)
 
     def _compiled(self, example: torch.Tensor):
         if self.compile == "jit":
@@ -248,18 +269,10 @@ class WindowScorer:
         return contextlib.nullcontext()
 
 
-def auto_compile(device: torch.device, fusion: bool) -> str:
+def auto_compile(device: torch.device) -> str:
     """What `compile: auto` runs: `onnx` on the CPU (2 to 3 x eager for a CNN, exported in
-    seconds; docs/performance.md), eager PyTorch on a GPU and for metadata fusion models."""
-    if device.type != "cpu":
-        return "none"
-    if fusion:
-        log.info(
-            "compile `auto`: metadata fusion models run eagerly (the in-job ONNX path feeds "
-            "the windows alone, not each fold's metadata)"
-        )
-        return "none"
-    return "onnx"
+    seconds; docs/performance.md), eager PyTorch on a GPU."""
+    return "onnx" if device.type == "cpu" else "none"
 
 
 def _padded(tensor: torch.Tensor, rows: int) -> torch.Tensor:

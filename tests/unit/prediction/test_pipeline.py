@@ -143,10 +143,41 @@ def test_onnx_scores_equal_eager_with_the_fold_spread(tmp_path):
     assert onnx.run.session is session
 
 
-def test_onnx_refuses_metadata_fusion():
-    metadata = [np.zeros((1, 4), np.float32)]
-    with pytest.raises(ValueError, match="compile `onnx` cannot trace metadata fusion"):
-        WindowScorer([TinyDetector()], FeatureFrontend(SETTINGS), CPU, metadata, compile="onnx")
+class TinyFusion(TinyDetector):
+    """TinyDetector whose scores also depend on a 3-wide metadata vector."""
+
+    def __init__(self):
+        super().__init__()
+        self.meta = nn.Linear(3, 3)
+
+    def forward(self, x, metadata=None):
+        return self.head(self.body(x)) + self.meta(metadata)
+
+    def probabilities(self, x, metadata=None):
+        return self(x, metadata).softmax(dim=1)
+
+
+def test_onnx_scores_of_a_fusion_model_equal_eager(tmp_path):
+    """Each fold's metadata rows (its own encoding of each recording) are inputs of the
+    graph; two recordings with other metadata in one batch."""
+    recordings = [noise_recording(tmp_path / f"r{i}.wav", s, i) for i, s in enumerate((2.6, 1.1))]
+    frontend, models = FeatureFrontend(SETTINGS), [TinyFusion(), TinyFusion()]
+    rng = np.random.default_rng(0)
+    metadata = [rng.standard_normal((2, 3)).astype(np.float32) for _ in models]
+    eager = WindowScorer(models, frontend, CPU, metadata)
+    onnx = WindowScorer(models, frontend, CPU, metadata, compile="onnx")
+    expected = score_recordings(recordings, eager, 7, batch_size=16)
+    got = score_recordings(recordings, onnx, 7, batch_size=16)
+    assert isinstance(onnx.run, OnnxModule) and len(onnx.run.inputs) == 3
+    assert not np.allclose(expected[0][:1], expected[1][:1], atol=1e-2)  # metadata matters
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_allclose(g, e, atol=1e-3)
+
+
+def test_jit_refuses_metadata_fusion():
+    metadata = [np.zeros((1, 3), np.float32)]
+    with pytest.raises(ValueError, match="compile `jit` cannot trace metadata fusion"):
+        WindowScorer([TinyFusion()], FeatureFrontend(SETTINGS), CPU, metadata, compile="jit")
 
 
 def test_auto_runs_onnx_on_the_cpu_with_eager_scores(tmp_path, caplog):
@@ -163,14 +194,12 @@ def test_auto_runs_onnx_on_the_cpu_with_eager_scores(tmp_path, caplog):
         np.testing.assert_allclose(g, e, atol=1e-3)
 
 
-def test_auto_runs_eagerly_on_a_gpu_and_for_fusion_models(caplog):
-    assert auto_compile(torch.device("cuda"), fusion=False) == "none"
-    assert auto_compile(CPU, fusion=False) == "onnx"
-    metadata = [np.zeros((1, 4), np.float32)]
-    with caplog.at_level(logging.INFO, logger="sonoflow.prediction.predict"):
-        scorer = WindowScorer([TinyDetector()], FeatureFrontend(SETTINGS), CPU, metadata, "auto")
-    assert scorer.compile == "none" and scorer.run is scorer.ensemble
-    assert "metadata fusion models run eagerly" in caplog.text
+def test_auto_runs_eagerly_on_a_gpu_and_onnx_on_the_cpu():
+    assert auto_compile(torch.device("cuda")) == "none"
+    assert auto_compile(CPU) == "onnx"
+    metadata = [np.zeros((1, 3), np.float32)]
+    scorer = WindowScorer([TinyFusion()], FeatureFrontend(SETTINGS), CPU, metadata, "auto")
+    assert scorer.compile == "onnx"  # fusion models too
 
 
 def test_auto_falls_back_to_eager_when_the_export_fails(tmp_path, monkeypatch, caplog):

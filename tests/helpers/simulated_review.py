@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sonoflow.review.sample import cell_names
+
 TRUE_INTERCEPT, TRUE_SLOPE = -1.0, 1.5
 
 
@@ -52,7 +54,7 @@ def with_cells(detections, bins=4):
         lambda s: pd.qcut(s, bins, labels=False, duplicates="drop")
     )
     return detections.assign(
-        stratum=stratum, score_bin=score_bin, cell=score_bin.astype(str) + "|" + stratum
+        stratum=stratum, score_bin=score_bin, cell=cell_names(score_bin, stratum)
     )
 
 

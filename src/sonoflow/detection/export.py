@@ -93,13 +93,6 @@ class FusionEnsemble(ExportedEnsemble):
         return self.scores(waveform, hop_frames, metadata)
 
 
-class _Channel(nn.Module):
-    """(batch, bins, frames) -> (batch, 1, bins, frames), the models' input."""
-
-    def forward(self, windows: torch.Tensor) -> torch.Tensor:
-        return windows.unsqueeze(1)
-
-
 class MetadataMap(nn.Module):
     """The exported `metadata` input -> one fold model's encoded metadata vector: the fixed
     affine map of `corpus.metadata.encoder_map`."""

@@ -130,9 +130,9 @@ class FoldEnsemble(nn.Module):
         return folds.mean(dim=0)
 
 
-class FusionGraph(nn.Module):
-    """FoldEnsemble with each fold's metadata rows as separate tensors, for ONNX export
-    (an exported graph takes tensors, not a list)."""
+class OnnxEnsemble(nn.Module):
+    """FoldEnsemble with each fold's metadata rows (fusion models; none otherwise) as
+    separate tensors, for ONNX export (an exported graph takes tensors, not a list)."""
 
     def __init__(self, ensemble: FoldEnsemble):
         super().__init__()
@@ -238,8 +238,7 @@ class WindowScorer:
             )
             started = time.perf_counter()
             try:
-                graph = FusionGraph(self.ensemble) if rows else self.ensemble
-                self.run = OnnxModule(graph, example if rows else example[0], self.threads)
+                self.run = OnnxModule(OnnxEnsemble(self.ensemble), example, self.threads)
             except Exception as error:  # noqa: BLE001 (any export failure: eager, logged)
                 if not self.fallback:
                     raise

@@ -70,6 +70,8 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
+from sonoflow.review.sample import cell_names
+
 log = logging.getLogger(__name__)
 
 EPS = 1e-4  # scores are clipped to [EPS, 1 - EPS] before the logit
@@ -100,22 +102,17 @@ class ClassCurve:
     boot_weights: np.ndarray  # (resamples, len(reviewed))
     counts: dict = field(default_factory=dict)
     warning: str = ""
+    # each cell's correction of P, then a 0 for cells without reviewed clips: (cells + 1,)
+    # and (resamples, cells + 1); None where the class has no curve
     offset_cells: list[str] = field(default_factory=list)
-    offsets: np.ndarray | None = None  # (cells,)
-    boot_offsets: np.ndarray | None = None  # (resamples, cells)
+    offsets: np.ndarray | None = None
+    boot_offsets: np.ndarray | None = None
 
-    def cell_offsets(self, cells) -> tuple[np.ndarray, np.ndarray]:
-        """Each detection's correction of P from its sampling cell: point (n,) and
-        resamples (resamples, n); 0 in a cell without reviewed clips."""
+    def cell_index(self, cells) -> np.ndarray:
+        """Each detection's column of `offsets` and `boot_offsets` from its sampling cell."""
         where = {cell: i for i, cell in enumerate(self.offset_cells)}
-        none = len(self.offset_cells)  # the index of a trailing 0
-        index = np.array([where.get(c, none) for c in np.asarray(cells).astype(str)], dtype=int)
-        resamples = len(self.boot_intercept)
-        if self.offsets is None:
-            return np.zeros(len(index)), np.zeros((resamples, len(index)))
-        point = np.append(self.offsets, 0.0)[index]
-        boot = np.hstack([self.boot_offsets, np.zeros((resamples, 1))])[:, index]
-        return point, boot
+        none = len(self.offset_cells)  # the trailing 0
+        return np.array([where.get(c, none) for c in np.asarray(cells).astype(str)], dtype=int)
 
     def p_correct(self, scores) -> np.ndarray:
         return sigmoid(self.intercept + self.slope * logit(scores))
@@ -259,14 +256,16 @@ def class_curve(
     curve = ClassCurve(label, a, b, boot_a, boot_b, reviewed, boot_w, counts, warning)
     if n and np.isfinite(a):
         cells, scores = reviewed["cell"].to_numpy(), reviewed["score"]
-        names, curve.offsets = shrunk_residuals(cells, y, curve.p_correct(scores), w)
+        names, offsets = shrunk_residuals(cells, y, curve.p_correct(scores), w)
+        _, boot_offsets = shrunk_residuals(cells, y, curve.boot_p_correct(scores), boot_w)
         curve.offset_cells = list(names)
-        _, curve.boot_offsets = shrunk_residuals(cells, y, curve.boot_p_correct(scores), boot_w)
+        curve.offsets = np.append(offsets, 0.0)
+        curve.boot_offsets = np.hstack([boot_offsets, np.zeros((len(boot_offsets), 1))])
     return curve
 
 
-def _cells(rows: pd.DataFrame) -> pd.Series:
-    return rows["score_bin"].astype(str) + "|" + rows["stratum"].astype(str)
+def _cells(rows: pd.DataFrame) -> list[str]:
+    return cell_names(rows["score_bin"], rows["stratum"])
 
 
 def predicted_totals(
@@ -290,12 +289,13 @@ def predicted_totals(
     resamples = len(curve.boot_intercept)
     if not np.isfinite(curve.intercept):
         return np.full(n_groups, np.nan), np.full((resamples, n_groups), np.nan)
-    if cells is None:
-        offset, boot_offset = np.zeros(len(scores)), np.zeros((resamples, len(scores)))
-    else:
-        offset, boot_offset = curve.cell_offsets(np.asarray(cells)[keep])
+    corrected = cells is not None and curve.offsets is not None
+    index = curve.cell_index(np.asarray(cells)[keep]) if corrected else None
     is_known = np.isfinite(known)
-    value = np.where(is_known, known, np.clip(curve.p_correct(scores) + offset, 0, 1))
+    p = curve.p_correct(scores)
+    if corrected:
+        p = np.clip(p + curve.offsets[index], 0, 1)
+    value = np.where(is_known, known, p)
     point = np.bincount(groups, weights=value, minlength=n_groups)
     boot = np.empty((resamples, n_groups))
     chunk = max(1, 4_000_000 // max(1, len(scores)))
@@ -304,7 +304,8 @@ def predicted_totals(
         p = sigmoid(
             curve.boot_intercept[lo:hi, None] + curve.boot_slope[lo:hi, None] * logit(scores)
         )
-        p = np.clip(p + boot_offset[lo:hi], 0, 1)
+        if corrected:  # indexed chunk by chunk: a (resamples, detections) table is too big
+            p = np.clip(p + curve.boot_offsets[lo:hi][:, index], 0, 1)
         drawn = np.where(is_known, known, rng.random(p.shape) < p)
         flat = (np.arange(hi - lo)[:, None] * n_groups + groups[None, :]).ravel()
         sums = np.bincount(flat, weights=drawn.ravel(), minlength=(hi - lo) * n_groups)
@@ -465,7 +466,6 @@ def calibrated_detections(detections: pd.DataFrame, curves: dict[str, ClassCurve
         if np.isfinite(curve.intercept):
             p[mask] = curve.p_correct(detections.loc[mask, "score"])
             if "cell" in detections:
-                p[mask] = np.clip(
-                    p[mask] + curve.cell_offsets(detections.loc[mask, "cell"])[0], 0, 1
-                )
+                index = curve.cell_index(detections.loc[mask, "cell"])
+                p[mask] = np.clip(p[mask] + curve.offsets[index], 0, 1)
     return detections.drop(columns="cell", errors="ignore").assign(p_correct=p)

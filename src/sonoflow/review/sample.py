@@ -144,15 +144,20 @@ def draw_sample(
     return sample[COLUMNS].reset_index(drop=True), design
 
 
+def cell_names(score_bins, strata) -> list[str]:
+    """A sampling cell's name, "score_bin|stratum", for each pair."""
+    return [f"{int(b)}|{s}" for b, s in zip(score_bins, strata)]
+
+
 def detection_cells(detections: pd.DataFrame, design: Design) -> pd.Series:
-    """Each detection's sampling cell under `design`, written as the calibration writes a
-    sampled clip's: "score_bin|stratum" ("" for a class the design has no edges for)."""
+    """Each detection's sampling cell under `design` ("" for a class the design has no
+    edges for)."""
     cells = pd.Series("", index=detections.index, dtype=object)
     for label, edges in design.edges.items():
         mask = detections["label"] == label
         bins = score_bins(detections.loc[mask, "score"].to_numpy(float), np.asarray(edges, float))
         strata = [stratum_of(p, design.settings["stratum"]) for p in detections.loc[mask, "path"]]
-        cells[mask] = [f"{b}|{s}" for b, s in zip(bins, strata)]
+        cells[mask] = cell_names(bins, strata)
     return cells
 
 
